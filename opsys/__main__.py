@@ -1,0 +1,3 @@
+from opsys.cli.main import run
+
+run()

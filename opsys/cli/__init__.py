@@ -1,0 +1,1 @@
+"""The `opsys` command: thin commands over library calls, one module per area."""

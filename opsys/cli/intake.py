@@ -1,0 +1,109 @@
+"""`opsys ingest`, `opsys watch`, `opsys leads`, `opsys log`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from opsys.cli.common import JsonOpt, fail, print_json, runtime
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest)
+    app.command("watch")(watch)
+    app.command("leads")(leads)
+    app.command("log")(log_cmd)
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.eml .json .txt .md .csv).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Consume files now. Drops inside var/inbox/ are moved to the archive; other files are copied."""
+    rt = runtime()
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files += sorted(x for x in p.iterdir() if x.is_file() and not x.name.startswith("."))
+        elif p.is_file():
+            files.append(p)
+        else:
+            fail(f"{p}: no such file or folder", 2)
+    report = rt.intake.consume(files)
+    after = rt.after_intake()
+    if as_json:
+        print_json({"outcomes": [{"file": str(o.path), "status": o.status, "detail": o.detail,
+                                  "inquiries": o.inquiry_ids} for o in report.outcomes],
+                    "notes": report.notes, "notifications_sent": after.notifications_sent,
+                    "notifications_failed": after.notifications_failed})
+        return
+    for note in report.notes:
+        typer.secho(f"note: {note}", fg=typer.colors.YELLOW, err=True)
+    for o in report.outcomes:
+        color = {"processed": None, "quarantined": typer.colors.RED}.get(o.status, typer.colors.YELLOW)
+        typer.secho(f"{o.status:11} {o.path.name}: {o.detail}", fg=color)
+    typer.echo(f"{report.count('processed')} processed, {report.count('quarantined')} quarantined, "
+               f"{report.count('duplicate')} duplicates; {report.inquiries} inquiries stored; "
+               f"notifications {after.notifications_sent} sent, {after.notifications_failed} failed")
+
+
+def watch() -> None:
+    """Watch var/inbox/ and consume every finished drop (also those that arrived while down)."""
+    from opsys.daemon import AlreadyWatching
+    from opsys.daemon import watch as run_watch
+
+    rt = runtime()
+    typer.echo(f"watching {rt.ws.inbox} (Ctrl-C to stop)", err=True)
+    try:
+        run_watch(rt)
+    except AlreadyWatching as e:
+        fail(str(e), 2)
+
+
+def leads(
+    all_: Annotated[bool, typer.Option("--all", help="Every stored inquiry: leads, client mail, spam.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The lead queue with score, explanation, class and route."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from opsys.store.inquiries import list_inquiries
+
+    rt = runtime()
+    rows = list_inquiries(rt.db, leads_only=not all_)
+    if as_json:
+        print_json([r.as_dict() for r in rows])
+        return
+    t = Table(show_lines=True)
+    for col in ("#", "received", "who", "channel", "subject", "score", "why", "class", "route", "owner"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        who = "\n".join(v for v in (r.name, r.company, r.email, r.phone) if v)
+        t.add_row(str(r.id), r.received_at[:16].replace("T", " "), who, r.channel, r.subject[:80],
+                  f"{r.score}{' HOT' if r.hot else ''}", r.explanation,
+                  f"{r.category} {r.category_confidence:.2f}\n{'lead' if r.is_lead else 'not lead'} "
+                  f"{r.lead_confidence:.2f}\n{r.classified_by}", f"{r.route_action}\n{r.route_rule}",
+                  r.owner_id or "-")
+    Console().print(t, markup=False) if rows else typer.echo("no inquiries stored yet")
+
+
+def log_cmd(
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Newest N events (0 = all).")] = 50,
+    kind: Annotated[str | None, typer.Option(help="Only events of this kind, e.g. routed.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The append-only audit log: every automated decision, who decided, on what inputs."""
+    from opsys.store.events import list_events
+
+    rt = runtime()
+    events = list_events(rt.db, limit=limit or None, kind=kind)
+    if as_json:
+        print_json([e.as_dict() for e in events])
+        return
+    for e in events:
+        conf = f" conf={e.confidence:.2f}" if e.confidence is not None else ""
+        subj = f" {e.subject_type}:{e.subject_id}" if e.subject_type else ""
+        typer.echo(f"{e.id:>6} {e.at[:19]} {e.kind:20}{subj} [{e.decided_by}]{conf} {e.message}")

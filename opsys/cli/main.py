@@ -1,0 +1,37 @@
+"""Entry point. Keep imports here light: `opsys --help` must answer in well under half a second."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import typer
+
+from opsys.cli import intake, workspace_cmds
+from opsys.cli.common import WorkspaceOpt, state
+
+app = typer.Typer(
+    name="opsys",
+    help="Local-first operations layer for agencies: lead intake, routing, follow-up and the founder's page.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    workspace: WorkspaceOpt = None,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what happens."),
+) -> None:
+    state["workspace"] = Path(workspace) if workspace else None
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+workspace_cmds.register(app)
+intake.register(app)
+
+
+def run() -> None:
+    app()

@@ -1,0 +1,159 @@
+"""The watcher: watchdog events (plus a start-up scan and periodic rescans) -> intake -> views.
+
+A drop is read only after its size and mtime held still for `intake.stable_seconds`; names
+starting with "." or ending in .tmp/.part/.crdownload are never read (write there, then rename).
+One watcher per workspace, enforced by an exclusive lock on `var/watch.lock`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from opsys.intake.files import Stat, is_candidate, stat_of
+from opsys.runtime import Runtime
+from opsys.workspace import Workspace
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 0.05
+
+
+class AlreadyWatching(Exception):
+    """Another `opsys watch` holds this workspace."""
+
+
+class _Lock:
+    def __init__(self, ws: Workspace):
+        ws.var.mkdir(parents=True, exist_ok=True)
+        self.fh = ws.lock_path.open("a+")
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.fh.seek(0)
+            holder = self.fh.read().strip() or "?"
+            self.fh.close()
+            raise AlreadyWatching(
+                f"another `opsys watch` (pid {holder}) is already watching {ws.root}; stop it first"
+            ) from None
+        self.fh.seek(0)
+        self.fh.truncate()
+        self.fh.write(str(os.getpid()))
+        self.fh.flush()
+
+    def release(self) -> None:
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()
+
+
+class Watcher:
+    """Feeds finished drops to intake in batches; never stops on a bad file."""
+
+    def __init__(self, rt: Runtime, on_batch: Callable[[object], None] | None = None):
+        self.rt = rt
+        self.settings = rt.map.sources.intake
+        self.events: queue.Queue[Path] = queue.Queue()
+        self.pending: dict[Path, tuple[Stat, float]] = {}
+        self.stop_flag = threading.Event()
+        self.on_batch = on_batch
+
+    def request_stop(self, *_args) -> None:
+        self.stop_flag.set()
+
+    def run(self) -> None:
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
+
+        lock = _Lock(self.rt.ws)
+        inbox = self.rt.ws.inbox
+        watcher = self
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event):  # created, modified, moved-in, closed
+                if event.is_directory:
+                    return
+                target = getattr(event, "dest_path", "") or event.src_path
+                watcher.events.put(Path(os.fsdecode(target)))
+
+        _ = self.rt.intake  # load models before announcing we are up
+        observer = Observer()
+        observer.schedule(Handler(), str(inbox), recursive=False)
+        observer.start()  # start first, scan second: nothing can fall between the two
+        try:
+            self._scan()
+            log.info("watching %s", inbox)
+            next_rescan = time.monotonic() + self.settings.rescan_seconds
+            while not self.stop_flag.is_set():
+                self._drain_events()
+                ready = self._ready()
+                if ready:
+                    self._process(ready)
+                if time.monotonic() >= next_rescan:
+                    self._scan()
+                    next_rescan = time.monotonic() + self.settings.rescan_seconds
+                self.stop_flag.wait(POLL_SECONDS)
+        finally:
+            observer.stop()
+            observer.join(timeout=5)
+            lock.release()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _scan(self) -> None:
+        """watchdog reports only new events: pick up whatever arrived while we were down."""
+        for path in sorted(self.rt.ws.inbox.iterdir()):
+            self.events.put(path)
+
+    def _drain_events(self) -> None:
+        inbox = self.rt.ws.inbox.resolve()
+        while True:
+            try:
+                path = self.events.get_nowait()
+            except queue.Empty:
+                return
+            if path.parent.resolve() != inbox or not is_candidate(path):
+                continue
+            st = stat_of(path)
+            if st is not None and path not in self.pending:
+                self.pending[path] = (st, time.monotonic())
+
+    def _ready(self) -> list[Path]:
+        """Files whose size and mtime have not changed for stable_seconds."""
+        ready, now = [], time.monotonic()
+        for path, (last, since) in list(self.pending.items()):
+            st = stat_of(path)
+            if st is None:
+                del self.pending[path]
+            elif st != last:
+                self.pending[path] = (st, now)
+            elif now - since >= self.settings.stable_seconds:
+                ready.append(path)
+                del self.pending[path]
+        return sorted(ready)
+
+    def _process(self, paths: list[Path]) -> None:
+        try:
+            report = self.rt.intake.consume(paths)
+            for note in report.notes:
+                log.warning(note)
+            for o in report.outcomes:
+                log.info("%s: %s %s", o.path.name, o.status, o.detail)
+            self.rt.after_intake()
+            if self.on_batch:
+                self.on_batch(report)
+        except Exception:  # a bug must not stop the watcher; the files stay in the inbox for a retry
+            log.exception("intake batch failed; the files stay in var/inbox/ and are retried on the next rescan")
+
+
+def watch(rt: Runtime) -> None:
+    """Run until SIGINT/SIGTERM."""
+    w = Watcher(rt)
+    signal.signal(signal.SIGTERM, w.request_stop)
+    signal.signal(signal.SIGINT, w.request_stop)
+    w.run()

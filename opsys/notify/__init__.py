@@ -1,0 +1,1 @@
+"""Outbound side: notifications now; mail drafts and CRM write-back files later."""

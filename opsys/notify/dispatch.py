@@ -1,0 +1,66 @@
+"""Send queued notifications through Apprise; every attempt is logged, failures are retried later.
+
+Queued in the same transaction as the routing decision and sent after commit, so a crash can
+repeat a notification (at-least-once) but never lose one.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+
+from opsys.config.models import Team
+from opsys.store.db import write_transaction
+from opsys.store.events import record_event, utcnow
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    sent: int
+    failed: int
+
+
+def send_apprise(url: str, title: str, body: str) -> str | None:
+    """Send one notification; returns None on success or the error text."""
+    import apprise  # imported here: it is slow to import and only needed when something is due
+
+    ap = apprise.Apprise()
+    if not ap.add(url):
+        return f"Apprise does not understand the URL {url!r} (see team.yml notify)"
+    logs = apprise.LogCapture(level=logging.WARNING, fmt="%(message)s")
+    with logs as output:
+        ok = ap.notify(title=title, body=body)
+        captured = output.getvalue().strip()
+    return None if ok else (captured.splitlines()[-1] if captured else "delivery failed")
+
+
+def dispatch_pending(db: sqlite3.Connection, team: Team) -> DispatchResult:
+    """Try every pending notification once; after MAX_ATTEMPTS it is marked failed for a human."""
+    pending = db.execute("SELECT * FROM notifications WHERE status = 'pending' ORDER BY id").fetchall()
+    sent = failed = 0
+    for n in pending:
+        try:
+            url = team.person(n["person_id"]).notify[n["url_index"]]
+        except (KeyError, IndexError):
+            url, error = None, f"{n['person_id']} has no notify URL #{n['url_index']} in team.yml any more"
+        else:
+            error = send_apprise(url, n["title"], n["body"])
+        attempts = n["attempts"] + 1
+        status = "sent" if error is None else ("failed" if attempts >= MAX_ATTEMPTS or url is None else "pending")
+        with write_transaction(db):
+            db.execute("UPDATE notifications SET status = ?, attempts = ?, last_error = ?, sent_at = ? WHERE id = ?",
+                       (status, attempts, error, utcnow() if error is None else None, n["id"]))
+            record_event(db, "notification_sent" if error is None else "notification_failed",
+                         decided_by="notify:apprise", subject_type="inquiry", subject_id=n["inquiry_id"],
+                         inputs={"person": n["person_id"], "url_index": n["url_index"], "attempt": attempts},
+                         decision={"status": status, "error": error}, message=n["title"])
+        if error is None:
+            sent += 1
+        else:
+            failed += 1
+            log.warning("notification %s to %s failed: %s", n["id"], n["person_id"], error)
+    return DispatchResult(sent, failed)

@@ -1,0 +1,57 @@
+"""Build the long-lived pieces once — config, database, classifier — and pass them in."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from functools import cached_property
+
+from opsys.config.loader import load_system_map
+from opsys.config.models import SystemMap
+from opsys.workspace import Workspace
+
+
+@dataclass
+class Runtime:
+    ws: Workspace
+    map: SystemMap
+    db: sqlite3.Connection
+
+    @cached_property
+    def classifier(self):
+        """The message classifier; loading it imports torch, so only commands that classify pay."""
+        from opsys.ai.classify import MessageClassifier
+
+        return MessageClassifier(self.map.classifier, self.map.examples)
+
+    @cached_property
+    def intake(self):
+        from opsys.intake.pipeline import Intake
+
+        return Intake(self.ws, self.map, self.db, self.classifier)
+
+    def after_intake(self) -> "AfterIntake":
+        """What every intake batch is followed by: send due notifications, rebuild pages."""
+        from opsys.notify.dispatch import dispatch_pending
+        from opsys.store.inquiries import list_inquiries
+        from opsys.views.leads_page import render_leads_page, write_page
+
+        result = dispatch_pending(self.db, self.map.team)
+        write_page(self.ws.pages / "leads.md", render_leads_page(list_inquiries(self.db), self.map))
+        return AfterIntake(result.sent, result.failed)
+
+
+@dataclass(frozen=True)
+class AfterIntake:
+    notifications_sent: int
+    notifications_failed: int
+
+
+def open_runtime(ws: Workspace) -> Runtime:
+    """Validate the system map first: an invalid map stops everything before any file is touched."""
+    from opsys.store.db import connect
+
+    ws.require_system_map()
+    system_map = load_system_map(ws.system_map)
+    ws.ensure_dirs()
+    return Runtime(ws, system_map, connect(ws.db_path))

@@ -1,0 +1,59 @@
+"""Contacts: one per person, deduplicated by email, then phone."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from opsys.store.events import utcnow
+
+
+@dataclass(frozen=True)
+class ContactMatch:
+    contact_id: int
+    created: bool
+    matched_on: str | None  # "email", "phone" or None for a new contact
+    filled: tuple[str, ...]  # fields that were empty and are now known
+    conflict: str | None  # e.g. the phone already belongs to another contact
+
+
+def upsert_contact(
+    db: sqlite3.Connection,
+    *,
+    name: str | None,
+    email: str | None,
+    phone: str | None,
+    company: str | None,
+    client_account: str | None,
+    tier: str | None,
+) -> ContactMatch:
+    """The same email or phone is the same contact; a known contact gains fields, never loses them."""
+    by_email = db.execute("SELECT * FROM contacts WHERE email = ?", (email,)).fetchone() if email else None
+    by_phone = db.execute("SELECT * FROM contacts WHERE phone = ?", (phone,)).fetchone() if phone else None
+    row, matched_on = (by_email, "email") if by_email else (by_phone, "phone") if by_phone else (None, None)
+    now = utcnow()
+    if row is None:
+        cur = db.execute(
+            "INSERT INTO contacts (name, email, phone, company, client_account, tier, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (name, email, phone, company, client_account, tier, now, now),
+        )
+        return ContactMatch(int(cur.lastrowid), True, None, (), None)
+
+    conflict = None
+    if by_email and by_phone and by_email["id"] != by_phone["id"]:
+        conflict = f"phone {phone} already belongs to contact {by_phone['id']}; kept on that contact"
+        phone = None
+    updates = {}
+    for field, value in (("name", name), ("email", email), ("phone", phone), ("company", company),
+                         ("client_account", client_account), ("tier", tier)):
+        if value and not row[field]:
+            updates[field] = value
+    if updates:
+        sets = ", ".join(f"{k} = ?" for k in updates)
+        db.execute(f"UPDATE contacts SET {sets}, updated_at = ? WHERE id = ?", (*updates.values(), now, row["id"]))
+    return ContactMatch(int(row["id"]), False, matched_on, tuple(updates), conflict)
+
+
+def get_contact(db: sqlite3.Connection, contact_id: int) -> sqlite3.Row | None:
+    return db.execute("SELECT * FROM contacts WHERE id = ?", (contact_id,)).fetchone()

@@ -1,0 +1,1 @@
+"""Views computed from the store: generated Markdown pages (never edited by hand)."""

@@ -1,0 +1,112 @@
+"""Where a firm's files live: configuration in git, runtime data under `var/` (never in git)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+ENV_VAR = "OPSYS_WORKSPACE"
+# The repo a firm forks is itself the template that `opsys init` copies.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_ITEMS = ("system_map", "sops", "mkdocs.yml")
+SAMPLE_INBOX = Path(__file__).resolve().parent / "sample" / "inbox"
+
+
+class WorkspaceError(Exception):
+    """The workspace folder is missing or incomplete; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+
+    @property
+    def system_map(self) -> Path:
+        return self.root / "system_map"
+
+    @property
+    def sops(self) -> Path:
+        return self.root / "sops"
+
+    @property
+    def var(self) -> Path:
+        return self.root / "var"
+
+    @property
+    def inbox(self) -> Path:
+        return self.var / "inbox"
+
+    @property
+    def archive(self) -> Path:
+        return self.var / "archive"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.var / "quarantine"
+
+    @property
+    def pages(self) -> Path:
+        return self.var / "pages"
+
+    @property
+    def outbox(self) -> Path:
+        return self.var / "outbox"
+
+    @property
+    def db_path(self) -> Path:
+        return self.var / "opsys.sqlite3"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.var / "watch.lock"
+
+    def ensure_dirs(self) -> None:
+        for d in (self.inbox, self.archive, self.quarantine, self.pages, self.outbox):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def require_system_map(self) -> None:
+        if not self.system_map.is_dir():
+            raise WorkspaceError(
+                f"{self.root} has no system_map/ folder. Run `opsys init {self.root}` to create a workspace, "
+                f"or pass --workspace / set {ENV_VAR} to an existing one."
+            )
+
+
+def resolve_workspace(given: Path | None) -> Workspace:
+    """--workspace wins, then $OPSYS_WORKSPACE, then the repo root (the firm's fork)."""
+    if given is not None:
+        return Workspace(Path(given).resolve())
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Workspace(Path(env).resolve())
+    return Workspace(REPO_ROOT)
+
+
+def init_workspace(target: Path, *, force: bool = False) -> Workspace:
+    """Copy the repo's own template (system map, SOPs, mkdocs.yml) and create `var/`."""
+    target = Path(target).resolve()
+    target.mkdir(parents=True, exist_ok=True)
+    if target == REPO_ROOT:
+        ws = Workspace(target)
+        ws.ensure_dirs()
+        return ws
+    for item in TEMPLATE_ITEMS:
+        src, dst = REPO_ROOT / item, target / item
+        if not src.exists():
+            raise WorkspaceError(f"template item {src} is missing from the opsys checkout")
+        if dst.exists():
+            if not force:
+                continue  # never overwrite a firm's edited configuration
+            shutil.rmtree(dst) if dst.is_dir() else dst.unlink()
+        if src.is_dir():
+            shutil.copytree(src, dst)
+        else:
+            shutil.copy2(src, dst)
+    gitignore = target / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("# runtime data holds client personal data: never commit it\nvar/\n")
+    ws = Workspace(target)
+    ws.ensure_dirs()
+    return ws

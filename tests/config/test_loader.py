@@ -1,0 +1,67 @@
+from pathlib import Path
+
+import pytest
+
+from opsys.config.loader import ConfigError, load_system_map
+
+
+def _break(ws: Path, file: str, old: str, new: str) -> None:
+    p = ws / "system_map" / file
+    text = p.read_text()
+    assert old in text, f"fixture text {old!r} not in {file}"
+    p.write_text(text.replace(old, new, 1))
+
+
+def test_sample_map_loads(workspace):
+    m = load_system_map(workspace.system_map)
+    assert {p.id for p in m.team.people} == {"maya", "jordan", "priya", "leo", "sam"}
+    assert m.routing.rules[0].action == "spam"
+    assert len(m.examples) >= 100
+    # bands are sorted best-first whatever the YAML order
+    assert [b.min for b in m.scoring.budget] == sorted((b.min for b in m.scoring.budget), reverse=True)
+
+
+def test_bad_value_names_file_line_field_and_value(workspace):
+    _break(workspace.root, "team.yml", "capacity: 8", "capacity: lots")
+    with pytest.raises(ConfigError) as e:
+        load_system_map(workspace.system_map)
+    (problem,) = e.value.problems
+    assert problem.file.name == "team.yml"
+    assert problem.field == "people[1].capacity"
+    assert "'lots'" in problem.message
+    lines = (workspace.system_map / "team.yml").read_text().splitlines()
+    assert "capacity: lots" in lines[problem.line - 1]
+
+
+def test_unknown_key_is_refused(workspace):
+    _break(workspace.root, "scoring.yml", "hot_threshold: 60", "hot_treshold: 60")
+    with pytest.raises(ConfigError) as e:
+        load_system_map(workspace.system_map)
+    fields = {p.field for p in e.value.problems}
+    assert "hot_treshold" in fields and "hot_threshold" in fields
+
+
+def test_cross_reference_to_unknown_role(workspace):
+    _break(workspace.root, "routing.yml", "assign: {role: marketing}", "assign: {role: marketer}")
+    with pytest.raises(ConfigError) as e:
+        load_system_map(workspace.system_map)
+    (problem,) = e.value.problems
+    assert problem.file.name == "routing.yml" and "marketer" in problem.message
+    assert "marketer" in (workspace.system_map / "routing.yml").read_text().splitlines()[problem.line - 1]
+
+
+def test_yaml_syntax_error_has_line(workspace):
+    p = workspace.system_map / "clients.yml"
+    p.write_text("clients:\n  - name: [unclosed\n")
+    with pytest.raises(ConfigError) as e:
+        load_system_map(workspace.system_map)
+    assert e.value.problems[0].file == p and e.value.problems[0].line is not None
+
+
+def test_bad_example_label(workspace):
+    p = workspace.system_map / "examples" / "zz-extra.yml"
+    p.write_text("- text: hello there, how are you\n  category: smalltalk\n  is_lead: false\n")
+    with pytest.raises(ConfigError) as e:
+        load_system_map(workspace.system_map)
+    (problem,) = e.value.problems
+    assert problem.field == "[0].category" and "smalltalk" in problem.message and problem.line == 2

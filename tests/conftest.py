@@ -1,0 +1,65 @@
+"""Shared fixtures: real workspaces made by `opsys init`, real models loaded once per session."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+REPO = Path(__file__).resolve().parents[1]
+REALDATA = REPO.parent / "shared" / "realdata"
+
+
+@pytest.fixture
+def realdata() -> Path:
+    if not REALDATA.is_dir():
+        pytest.skip("../shared/realdata is not beside this checkout (it exists only next to dev and CI clones)")
+    return REALDATA
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    """A fresh workspace built the way a user builds one: `opsys init DIR`."""
+    from opsys.cli.main import app
+    from opsys.workspace import Workspace
+
+    target = tmp_path / "ws"
+    result = CliRunner().invoke(app, ["init", str(target)])
+    assert result.exit_code == 0, result.output
+    return Workspace(target)
+
+
+@pytest.fixture(scope="session")
+def shared_classifier():
+    """The real embedding classifier (and GGUF when asked), built once: loading costs seconds."""
+    from opsys.ai.classify import MessageClassifier
+    from opsys.config.loader import load_system_map
+
+    m = load_system_map(REPO / "system_map")
+    return MessageClassifier(m.classifier, m.examples)
+
+
+@pytest.fixture
+def runtime(workspace, shared_classifier):
+    from opsys.runtime import open_runtime
+
+    rt = open_runtime(workspace)
+    rt.__dict__["classifier"] = shared_classifier  # same config as the template: reuse the loaded model
+    yield rt
+    rt.db.close()
+
+
+@pytest.fixture
+def listener():
+    from opsys.notify.listener import NotificationListener
+
+    with NotificationListener() as lst:
+        yield lst
+
+
+def point_notifications_at(ws, port: int) -> None:
+    """Rewrite the team's Apprise URLs to a real listener on 127.0.0.1:<port>."""
+    team = ws.system_map / "team.yml"
+    team.write_text(re.sub(r"json://127\.0\.0\.1:\d+/", f"json://127.0.0.1:{port}/", team.read_text()))

@@ -1,0 +1,100 @@
+"""parse_email on hand-written mails: form notifications, Reply-To, bulk hints, refusals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from opsys.sources.email import html_to_text, parse_email
+from opsys.sources.errors import SourceError
+
+
+def test_wordpress_notification_takes_contact_from_form_lines(fixture_bytes):
+    msg = parse_email(fixture_bytes("wordpress_form.eml"), "wordpress_form.eml")
+    assert (msg.name, msg.email, msg.phone, msg.company) == (
+        "Jane Client", "jane@client-co.com", "020 7946 0123", "Client Co",
+    )
+    assert msg.fields["service"] == "Brand refresh"
+    assert msg.fields["budget"] == "10k-15k"
+    assert msg.fields["notification_from"] == "wordpress@whitfield-agency.com"
+    assert msg.received_at == datetime(2026, 11, 23, 15, 4, 5, tzinfo=UTC)
+    assert "We'd like a brand refresh" in msg.body
+
+
+def test_reply_to_beats_a_no_reply_sender(fixture_bytes):
+    msg = parse_email(fixture_bytes("noreply_replyto.eml"), "noreply_replyto.eml")
+    assert (msg.name, msg.email) == ("Sam Jones", "sam@jones-law.co.uk")
+    assert msg.body == "You have a new submission.\n\nPlease log in to see it."
+    assert "alert" not in msg.body and "color" not in msg.body
+
+
+def test_no_reply_without_other_contact_is_warned():
+    data = b"From: noreply@shop.example.com\r\nSubject: Your order\r\n\r\nThanks for your order.\r\n"
+    msg = parse_email(data, "order.eml")
+    assert msg.email == "noreply@shop.example.com"
+    assert any("no-reply" in w for w in msg.warnings)
+
+
+def test_ordinary_sender_is_not_overridden_by_body_lines():
+    data = b"From: Bob <bob@example.com>\r\nSubject: hi\r\n\r\nEmail: someone@else.com\r\n"
+    msg = parse_email(data, "bob.eml")
+    assert (msg.name, msg.email) == ("Bob", "bob@example.com")
+
+
+def test_bulk_mail_is_marked_and_plain_text_preferred(fixture_bytes):
+    msg = parse_email(fixture_bytes("newsletter.eml"), "newsletter.eml")
+    assert msg.fields["bulk"] == "yes"
+    assert msg.body == "Plain version wins."
+
+
+def test_mislabelled_cp1252_mail_is_read_with_warning(fixture_bytes):
+    msg = parse_email(fixture_bytes("cp1252_mislabelled.eml"), "cp1252_mislabelled.eml")
+    assert "mon café à Paris" in msg.body
+    assert msg.name == "Renée" and msg.subject == "café"
+    assert msg.received_at is None
+    assert any("not valid us-ascii" in w for w in msg.warnings)
+    assert any("'nonsense'" in w for w in msg.warnings)
+
+
+def test_attachment_never_becomes_body():
+    data = (
+        b"From: a@example.com\r\nSubject: cv\r\nContent-Type: multipart/mixed; boundary=X\r\n\r\n"
+        b"--X\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n"
+        b"--X\r\nContent-Type: text/plain; name=notes.txt\r\nContent-Disposition: attachment; filename=notes.txt\r\n\r\nsecret\r\n"
+        b"--X\r\nContent-Type: application/x-msdownload\r\nContent-Transfer-Encoding: base64\r\n"
+        b"Content-Disposition: attachment; filename=\"setup.exe\"\r\n\r\nTVqQAAMAAAAEAAAA\r\n--X--\r\n"
+    )
+    msg = parse_email(data, "cv.eml")
+    assert msg.body == "See attached."
+    assert [(a.filename, a.size) for a in msg.attachments] == [("notes.txt", 6), ("setup.exe", 12)]
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b"", "empty"),
+        (b"   \r\n\r\n", "empty"),
+        (b"\x00\x01\x02GIF89a\x00", "binary"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", "Outlook .msg"),
+        (b"Hello, just text\nwith no headers.\n", "no header lines"),
+    ],
+)
+def test_non_mail_is_refused_with_a_fix(data, problem):
+    with pytest.raises(SourceError) as caught:
+        parse_email(data, "x.eml")
+    assert problem in caught.value.problem
+    assert "RFC 5322" in caught.value.problem or "Outlook" in caught.value.problem
+    assert str(caught.value).startswith("x.eml: ") and "Fix: " in str(caught.value)
+
+
+def test_broken_fixture_mails_are_refused(fixture_bytes):
+    for name in ("broken_mail_binary.eml", "broken_mail_no_headers.eml"):
+        with pytest.raises(SourceError):
+            parse_email(fixture_bytes(name), name)
+
+
+def test_html_to_text_keeps_blocks_apart_and_drops_code():
+    html = "<html><head><title>T</title><style>.a{}</style></head><body><h1>Hi</h1><p>One<br>Two</p>" \
+           "<script>x()</script><table><tr><td>Name:</td><td>Ann</td></tr></table></body></html>"
+    assert html_to_text(html) == "Hi\n\nOne\nTwo\n\nName: Ann"

@@ -1,0 +1,59 @@
+import json
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from opsys.cli.main import app
+
+HEAVY = ("torch", "sentence_transformers", "chromadb", "llama_cpp", "transformers", "apprise", "watchdog")
+
+
+def test_help_imports_no_heavy_library():
+    code = ("import sys; from opsys.cli.main import app\n"
+            "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+            f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "ingest" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "", f"--help imported: {out.stdout.splitlines()[-1]}"
+
+
+def test_check_json_reports_ok_and_errors(workspace):
+    r = CliRunner().invoke(app, ["-w", str(workspace.root), "check", "--json"])
+    assert r.exit_code == 0 and json.loads(r.output)["ok"] is True
+    team = workspace.system_map / "team.yml"
+    team.write_text(team.read_text().replace("capacity: 8", "capacity: -3"))
+    r = CliRunner().invoke(app, ["-w", str(workspace.root), "check", "--json"])
+    assert r.exit_code == 1
+    (err,) = json.loads(r.output)["errors"]
+    assert err["file"].endswith("team.yml") and err["field"] == "people[1].capacity" and "-3" in err["message"]
+
+
+def test_ingest_leads_and_log_commands(workspace, shared_classifier, monkeypatch, tmp_path):
+    import opsys.runtime as rt_mod
+
+    real_open = rt_mod.open_runtime
+
+    def open_with_shared_model(ws):
+        rt = real_open(ws)
+        rt.__dict__["classifier"] = shared_classifier
+        return rt
+
+    monkeypatch.setattr(rt_mod, "open_runtime", open_with_shared_model)
+    note = tmp_path / "call.txt"
+    note.write_text("Logged-by: jordan\nCaller: Dana Whitaker\nPhone: (312) 555-0147\nCompany: Lakeshore CU\n\n"
+                    "Wants a proposal for a new website, budget around $45k, launch by March. 120 staff.\n")
+    runner = CliRunner()
+    r = runner.invoke(app, ["-w", str(workspace.root), "ingest", str(note), "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["outcomes"][0]["status"] == "processed"
+
+    r = runner.invoke(app, ["-w", str(workspace.root), "leads", "--all", "--json"])
+    (lead,) = json.loads(r.output)
+    assert lead["phone"] == "+13125550147" and lead["channel"] == "phone"
+    assert "budget" in lead["explanation"] and lead["owner_id"]
+
+    r = runner.invoke(app, ["-w", str(workspace.root), "log", "--json", "-n", "0"])
+    kinds = [e["kind"] for e in json.loads(r.output)]
+    assert {"classified", "scored", "routed", "file_processed"} <= set(kinds)
