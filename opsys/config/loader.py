@@ -18,6 +18,7 @@ from opsys.config.models import (
     Sources,
     SystemMap,
     Team,
+    Tools,
 )
 
 FILES: dict[str, type[BaseModel]] = {
@@ -27,6 +28,7 @@ FILES: dict[str, type[BaseModel]] = {
     "routing.yml": Routing,
     "clients.yml": Clients,
     "classifier.yml": ClassifierSettings,
+    "tools.yml": Tools,
 }
 EXAMPLES_DIR = "examples"
 
@@ -188,7 +190,7 @@ def load_system_map(root: Path) -> SystemMap:
     m = SystemMap(
         team=parts["team.yml"], sources=parts["sources.yml"], scoring=parts["scoring.yml"],
         routing=parts["routing.yml"], clients=parts["clients.yml"], classifier=parts["classifier.yml"],
-        examples=examples,
+        examples=examples, tools=parts["tools.yml"],
     )
     problems = _cross_check(root, m)
     if problems:

@@ -239,6 +239,42 @@ class Example(_Strict):
     is_lead: bool
 
 
+# --- tools.yml ----------------------------------------------------------------------------
+
+
+class Tool(_Strict):
+    """One of the firm's systems (CRM, project tool, invoicing, email, website...)."""
+
+    name: str
+    kind: Literal["crm", "project", "invoicing", "email", "website", "calendar", "chat", "storage", "other"]
+    holds: list[str] = Field(default=[], description="what data lives there")
+    notes: str = ""
+    # Format-specific settings (e.g. the CRM's export format and a column mapping) are owned
+    # by the component that reads them; kept as plain data here and validated there.
+    settings: dict[str, object] = {}
+
+
+class Flow(_Strict):
+    source: str
+    target: str
+    data: str
+    how: str = ""
+
+
+class Tools(_Strict):
+    tools: dict[str, Tool] = Field(min_length=1)
+    flows: list[Flow] = []
+
+    @model_validator(mode="after")
+    def _flows_known(self) -> "Tools":
+        known = set(self.tools) | {"opsys"}
+        for f in self.flows:
+            for end in (f.source, f.target):
+                if end not in known:
+                    raise ValueError(f"flow {f.source} -> {f.target}: unknown system {end!r}")
+        return self
+
+
 # --- the whole map ------------------------------------------------------------------------
 
 
@@ -254,3 +290,4 @@ class SystemMap(BaseModel):
     clients: Clients
     classifier: ClassifierSettings
     examples: list[Example]
+    tools: Tools

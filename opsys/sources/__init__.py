@@ -38,5 +38,7 @@ def read_source(path: Path, data: bytes | None = None) -> list[InboundMessage]:
         try:
             data = path.read_bytes()
         except OSError as err:
-            raise SourceError(path.name, f"the file cannot be read ({err.strerror})", "check it exists and that opsys may read it") from None
+            raise SourceError(
+                path.name, f"the file cannot be read ({err.strerror})", "check it exists and that opsys may read it"
+            ) from None
     return reader(data, path.name)

@@ -27,7 +27,8 @@ def parse_csv(data: bytes, name: str) -> list[InboundMessage]:
     text, file_warnings = decode_text(data, name, "a CSV lead list", _FIX_EXPORT)
     if not text.strip():
         raise SourceError(name, "the file is empty", _FIX_EXPORT)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    # strict: an unclosed quote must be an error, not the rest of the file merged into one cell.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     try:
         rows = list(reader)
     except csv.Error as err:
@@ -36,7 +37,9 @@ def parse_csv(data: bytes, name: str) -> list[InboundMessage]:
             "look for an unclosed quote or a very long cell on that line, or export the list again",
         ) from None
 
-    header_at = next(i for i, row in enumerate(rows) if any(cell.strip() for cell in row))
+    header_at = next((i for i, row in enumerate(rows) if any(cell.strip() for cell in row)), None)
+    if header_at is None:
+        raise SourceError(name, "the file has no cells with text", _FIX_EXPORT)
     headers = _headers(rows[header_at])
     if not {canonical_field(h) for h in headers} & _IDENTIFYING:
         raise SourceError(

@@ -73,7 +73,8 @@ def parse_email(data: bytes, name: str) -> InboundMessage:
     _refuse_non_mail(data, name)
     msg = _PARSER.parsebytes(data)
     if not msg.keys():
-        raise SourceError(name, "there are no header lines at the top, so this is not an RFC 5322 mail message", _FIX_SAVE)
+        problem = "there are no header lines at the top, so this is not an RFC 5322 mail message"
+        raise SourceError(name, problem, _FIX_SAVE)
     warnings: list[str] = []
     headers = _raw_headers(msg)
     parts = _Parts()
@@ -204,7 +205,7 @@ def _walk(part: Message, found: _Parts, warnings: list[str], depth: int) -> None
     elif maintype == "multipart":
         recovered = _recover_parts(part)
         if recovered is not None:
-            warnings.append(f"a {ctype} part's boundary does not match its body; split it by the boundary the body uses")
+            warnings.append(f"a {ctype} part's boundary does not match its body; split it by the one the body uses")
             _walk(recovered, found, warnings, depth + 1)
         else:
             warnings.append(f"a {ctype} part has no parts (its boundary is missing); read it as plain text")
@@ -247,7 +248,9 @@ def _text(part: Message, ctype: str, params: dict[str, str], warnings: list[str]
         # Mailers often declare us-ascii or utf-8 over cp1252 or other bytes; a few bad
         # bytes in otherwise good UTF-8 are damage, not a wrong label.
         text, guessed = _guess(raw)
-        warnings.append(f"a {ctype} part is not valid {declared}; read it as {guessed}")
+        if params.get("charset") or guessed != "utf-8":
+            # 8-bit UTF-8 with no charset at all is today's norm, not a problem to report.
+            warnings.append(f"a {ctype} part is not valid {declared}; read it as {guessed}")
     else:
         warnings.append(f"{bad} characters of a {declared} {ctype} part could not be decoded")
     return text

@@ -16,8 +16,8 @@ punctuation, with common aliases: `Full Name`, `your-name` (Contact Form 7),
 The fields may sit inside a top-level `data`, `fields`, `payload` or `submission` object,
 or in a `fields` list of `{"label"|"name"|"key": ..., "value": ...}` items. List values are
 joined with ", ". Keys we do not know are kept in `fields` as `extra.<key>`.
-`submitted_at` takes ISO 8601, RFC 2822, Unix seconds/milliseconds or day-first dates;
-a time without a zone is read as UTC.
+`submitted_at` takes ISO 8601, RFC 2822, Unix seconds/milliseconds or day-first dates
+(month-first only when day-first is impossible); a time without a zone is read as UTC.
 
 The alias table, value flattening, date reading and text decoding here are shared with
 the CSV lead lists, call notes and form-notification mails.
@@ -108,6 +108,8 @@ _DAY_FIRST_FORMATS = (
     "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y",
     "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%d %B %Y %H:%M", "%d %B %Y",
     "%d %b %Y %H:%M", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y",
+    # Month-first only when day-first is impossible (11/23/2026 from a US export).
+    "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M %p", "%m/%d/%Y",
 )
 
 
@@ -269,7 +271,10 @@ def parse_form(data: bytes, name: str) -> InboundMessage:
             f"the top level is a JSON {type(doc).__name__}, not an object",
             "a form file holds one submission as a JSON object {...}; put each submission of a list in its own file",
         )
-    found = sort_fields(_pairs(doc, depth=0))
+    try:
+        found = sort_fields(_pairs(doc, depth=0))
+    except RecursionError:
+        raise SourceError(name, "the JSON is nested too deeply to be a form submission", fix_json) from None
     email = found.known.get("email") or found.salvage_email()
     phone = found.known.get("phone")
     if not email and not phone:
@@ -319,7 +324,8 @@ def _pairs(obj: dict[str, object], depth: int) -> Iterator[tuple[str, object]]:
 def _items(items: list[dict[str, object]]) -> Iterator[tuple[str, object]]:
     """A `fields` list of {"label"|"name"|"key": ..., "value": ...} as pairs."""
     for n, item in enumerate(items, start=1):
-        labels = [str(item[k]) for k in _ITEM_LABELS if isinstance(item.get(k), (str, int)) and str(item[k]).strip()]
+        labels = [str(item[k]).strip() for k in _ITEM_LABELS if isinstance(item.get(k), (str, int))]
+        labels = [label for label in labels if label]
         # Prefer a label we recognise: CF7 gives "Your Name" as label and "your-name" as name.
         label = next((lab for lab in labels if canonical_field(lab)), labels[0] if labels else f"field{n}")
         value = item.get("value", item.get("answer"))

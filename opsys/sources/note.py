@@ -44,6 +44,7 @@ _NOTE_KEYS: dict[str, str] = {
     "subject": "subject", "re": "subject", "about": "subject", "topic": "subject",
     "service": "service", "budget": "budget", "timeline": "timeline", "companysize": "company_size",
 }
+_NOTE_VALUES = set(_NOTE_KEYS.values())
 _TYPES: dict[str, Channel] = {
     "phone": "phone", "call": "phone", "phonecall": "phone", "voicemail": "phone",
     "referral": "referral", "intro": "referral", "introduction": "referral",
@@ -62,12 +63,11 @@ def parse_note(data: bytes, name: str) -> InboundMessage:
     values: dict[str, str] = {}
     fields: dict[str, str] = {}
     for key, value in headers:
-        ours = _NOTE_KEYS.get(field_key(key)) or canonical_field(key)
-        if ours == "submitted_at":
-            ours = "date"
+        ours = _our_key(key)
         if ours == "message":
             body = f"{value}\n\n{body}" if body else value
-        elif ours in values or ours is None or (ours not in _NOTE_KEYS.values() and ours not in STRUCTURED_FIELDS):
+        elif ours is None or ours in values:
+            # Unknown or repeated keys are kept, never dropped.
             fields[_unique(f"extra.{key.strip()}", fields)] = value
         else:
             values[ours] = value
@@ -102,6 +102,19 @@ def parse_note(data: bytes, name: str) -> InboundMessage:
         fields=fields,
         warnings=warnings,
     )
+
+
+def _our_key(key: str) -> str | None:
+    """Our name for a header key: note keys first, then form aliases we can use here."""
+    ours = _NOTE_KEYS.get(field_key(key))
+    if ours is not None:
+        return ours
+    alias = canonical_field(key)
+    if alias == "submitted_at":
+        return "date"
+    if alias in _NOTE_VALUES or alias in STRUCTURED_FIELDS or alias == "message":
+        return alias
+    return None
 
 
 def _split(text: str, markdown: bool) -> tuple[list[tuple[str, str]], str]:

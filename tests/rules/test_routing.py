@@ -69,18 +69,24 @@ def test_person_at_capacity_falls_to_overflow_and_says_so(system_map, make_lead)
     assert "Maya Okafor is at capacity (4/4)" in d.reason and "overflow owner Jordan Reyes" in d.reason
 
 
-def test_hot_lead_notifies_least_loaded_sales(system_map, make_lead) -> None:
-    d = route(system_map, make_lead, score=HOT, loads={"maya": 3, "jordan": 1})
+def test_hot_lead_notifies_sales(system_map, make_lead) -> None:
+    d = route(system_map, make_lead, score=HOT, loads={"jordan": 1})
     assert (d.rule, d.action, d.owner_id) == ("hot-lead-notifies-sales", "notify", "jordan")
     assert "least-loaded sales" in d.reason
-    assert route(system_map, make_lead, score=HOT).owner_id == "maya"  # tie: team.yml order
+
+
+def test_least_loaded_and_tie_order_within_a_role(system_map, make_lead) -> None:
+    # account_manager has two people (priya, sam): the lower load wins, a tie goes by team.yml order
+    d = route(system_map, make_lead, cls("routine", False), loads={"priya": 5, "sam": 1})
+    assert (d.rule, d.owner_id) == ("client-messages", "sam")
+    assert route(system_map, make_lead, cls("routine", False)).owner_id == "priya"
 
 
 def test_all_sales_at_capacity_goes_to_overflow(system_map, make_lead) -> None:
-    d = route(system_map, make_lead, score=HOT, loads={"maya": 4, "jordan": 8})
+    d = route(system_map, make_lead, score=HOT, loads={"jordan": 10})
     assert d.owner_id == "maya"  # the overflow owner
-    assert "all sales at capacity (maya 4/4, jordan 8/8)" in d.reason
-    assert d.inputs["loads"] == {"maya": {"open": 4, "capacity": 4}, "jordan": {"open": 8, "capacity": 8}}
+    assert "all sales at capacity (jordan 10/10)" in d.reason
+    assert d.inputs["loads"]["jordan"] == {"open": 10, "capacity": 10}
 
 
 def test_marketing_leads_to_marketing(system_map, make_lead) -> None:

@@ -75,10 +75,16 @@ def test_no_identifying_column_names_the_headers(fixture_bytes):
     assert caught.value.file == "broken_leads_no_identity.csv"
 
 
-@pytest.mark.parametrize("data", [b"", b"\n\n", b"email\x00,phone\n"])
+@pytest.mark.parametrize("data", [b"", b"\n\n", b",,,\n;;\n", b"email\x00,phone\n", b'"email\n'])
 def test_empty_or_binary_csv_is_refused(data):
     with pytest.raises(SourceError):
         parse_csv(data, "bad.csv")
+
+
+def test_unclosed_quote_is_reported_not_merged():
+    with pytest.raises(SourceError) as caught:
+        parse_csv(b'email,name\n"a@example.com,Bob\nb@example.com,Ann\n', "q.csv")
+    assert "unclosed quote" in caught.value.fix
 
 
 def test_header_only_list_yields_nothing():

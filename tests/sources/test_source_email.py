@@ -61,7 +61,8 @@ def test_attachment_never_becomes_body():
     data = (
         b"From: a@example.com\r\nSubject: cv\r\nContent-Type: multipart/mixed; boundary=X\r\n\r\n"
         b"--X\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n"
-        b"--X\r\nContent-Type: text/plain; name=notes.txt\r\nContent-Disposition: attachment; filename=notes.txt\r\n\r\nsecret\r\n"
+        b"--X\r\nContent-Type: text/plain; name=notes.txt\r\n"
+        b"Content-Disposition: attachment; filename=notes.txt\r\n\r\nsecret\r\n"
         b"--X\r\nContent-Type: application/x-msdownload\r\nContent-Transfer-Encoding: base64\r\n"
         b"Content-Disposition: attachment; filename=\"setup.exe\"\r\n\r\nTVqQAAMAAAAEAAAA\r\n--X--\r\n"
     )
@@ -98,3 +99,14 @@ def test_html_to_text_keeps_blocks_apart_and_drops_code():
     html = "<html><head><title>T</title><style>.a{}</style></head><body><h1>Hi</h1><p>One<br>Two</p>" \
            "<script>x()</script><table><tr><td>Name:</td><td>Ann</td></tr></table></body></html>"
     assert html_to_text(html) == "Hi\n\nOne\nTwo\n\nName: Ann"
+
+
+def test_undeclared_utf8_is_read_quietly_but_a_false_label_is_reported():
+    data = "From: a@example.com\nSubject: x\nDate: Mon, 23 Nov 2026 10:00:00 +0000\n\nCafé ☕\n".encode()
+    quiet = parse_email(data, "q.eml")
+    assert quiet.body == "Café ☕" and quiet.warnings == []
+    labelled = parse_email(
+        "From: a@example.com\nSubject: x\nContent-Type: text/plain; charset=us-ascii\n\nCafé ☕\n".encode(), "l.eml"
+    )
+    assert labelled.body == "Café ☕"
+    assert any("not valid us-ascii; read it as utf-8" in w for w in labelled.warnings)

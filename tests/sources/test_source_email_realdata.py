@@ -79,7 +79,8 @@ def test_iso_2022_jp_body_and_utf8_subject_are_decoded(mail_fixtures):
 
 
 def test_shift_jis_and_korean_bodies_are_decoded(mail_fixtures):
-    assert "このメールはテスト用のメールです。" in _read(mail_fixtures, "mikel_mail/multi_charset/japanese_shift_jis.eml").body
+    japanese = _read(mail_fixtures, "mikel_mail/multi_charset/japanese_shift_jis.eml")
+    assert "このメールはテスト用のメールです。" in japanese.body
     assert _read(mail_fixtures, "mikel_mail/multi_charset/ks_c_5601-1987.eml").body == "스티해"
 
 

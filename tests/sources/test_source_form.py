@@ -145,6 +145,8 @@ def test_aliases(label, field):
         ("2026-11-23T15:04:05Z", datetime(2026, 11, 23, 15, 4, 5, tzinfo=UTC)),
         ("2026-11-23 15:04", datetime(2026, 11, 23, 15, 4, tzinfo=UTC)),
         ("23/11/2026", datetime(2026, 11, 23, tzinfo=UTC)),
+        ("02/03/2026", datetime(2026, 3, 2, tzinfo=UTC)),  # day-first when ambiguous
+        ("11/23/2026 3:04 PM", datetime(2026, 11, 23, 15, 4, tzinfo=UTC)),
         ("Mon, 23 Nov 2026 15:04:05 +0000", datetime(2026, 11, 23, 15, 4, 5, tzinfo=UTC)),
         ("1763910245000", datetime.fromtimestamp(1763910245, UTC)),
         ("soon", None),

