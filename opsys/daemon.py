@@ -84,11 +84,16 @@ class Watcher:
         _ = self.rt.intake  # load models before announcing we are up
         observer = Observer()
         observer.schedule(Handler(), str(inbox), recursive=False)
+        observer.schedule(Handler(), str(self.rt.ws.crm_drop), recursive=False)  # CRM exports
         observer.start()  # start first, scan second: nothing can fall between the two
+        from opsys.knowledge.watch import SopReindexer  # keeps `opsys search` current as sops/ changes
+
+        reindexer = SopReindexer(self.rt.ws.sops, self.rt.ws.var, self.rt.map.classifier.embedding.model).start()
         try:
             self._scan()
             log.info("watching %s", inbox)
             next_rescan = time.monotonic() + self.settings.rescan_seconds
+            next_tick = time.monotonic() + self.rt.map.pipeline.tick_seconds
             while not self.stop_flag.is_set():
                 self._drain_events()
                 ready = self._ready()
@@ -97,8 +102,12 @@ class Watcher:
                 if time.monotonic() >= next_rescan:
                     self._scan()
                     next_rescan = time.monotonic() + self.settings.rescan_seconds
+                if time.monotonic() >= next_tick:
+                    self._tick()
+                    next_tick = time.monotonic() + self.rt.map.pipeline.tick_seconds
                 self.stop_flag.wait(POLL_SECONDS)
         finally:
+            reindexer.stop()
             observer.stop()
             observer.join(timeout=5)
             lock.release()
@@ -107,17 +116,18 @@ class Watcher:
 
     def _scan(self) -> None:
         """watchdog reports only new events: pick up whatever arrived while we were down."""
-        for path in sorted(self.rt.ws.inbox.iterdir()):
-            self.events.put(path)
+        for folder in (self.rt.ws.inbox, self.rt.ws.crm_drop):
+            for path in sorted(folder.iterdir()):
+                self.events.put(path)
 
     def _drain_events(self) -> None:
-        inbox = self.rt.ws.inbox.resolve()
+        folders = {self.rt.ws.inbox.resolve(), self.rt.ws.crm_drop.resolve()}
         while True:
             try:
                 path = self.events.get_nowait()
             except queue.Empty:
                 return
-            if path.parent.resolve() != inbox or not is_candidate(path):
+            if path.parent.resolve() not in folders or not is_candidate(path):
                 continue
             st = stat_of(path)
             if st is not None and path not in self.pending:
@@ -138,6 +148,13 @@ class Watcher:
         return sorted(ready)
 
     def _process(self, paths: list[Path]) -> None:
+        crm_drop = self.rt.ws.crm_drop.resolve()
+        exports = [p for p in paths if p.parent.resolve() == crm_drop]
+        if exports:
+            self._import_crm(exports)
+        paths = [p for p in paths if p not in exports]
+        if not paths:
+            return
         try:
             report = self.rt.intake.consume(paths)
             for note in report.notes:
@@ -149,6 +166,23 @@ class Watcher:
                 self.on_batch(report)
         except Exception:  # a bug must not stop the watcher; the files stay in the inbox for a retry
             log.exception("intake batch failed; the files stay in var/inbox/ and are retried on the next rescan")
+
+    def _import_crm(self, paths: list[Path]) -> None:
+        """Drops in var/crm/ are CRM exports: import them as snapshots, then run the tick (page, write-back)."""
+        try:
+            from opsys.intake.crm_import import CrmImporter
+
+            for o in CrmImporter(self.rt.ws, self.rt.map, self.rt.db).import_files(paths):
+                log.info("%s: %s %s", o.path.name, o.status, o.detail)
+            self.rt.tick()
+        except Exception:  # the exports stay in var/crm/ and are retried on the next rescan
+            log.exception("CRM import failed; the exports stay in var/crm/ and are retried on the next rescan")
+
+    def _tick(self) -> None:
+        try:
+            self.rt.tick()
+        except Exception:
+            log.exception("tick failed; retried at the next tick")
 
 
 def watch(rt: Runtime) -> None:

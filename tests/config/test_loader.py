@@ -22,7 +22,7 @@ def test_sample_map_loads(workspace):
 
 
 def test_bad_value_names_file_line_field_and_value(workspace):
-    _break(workspace.root, "team.yml", "capacity: 8", "capacity: lots")
+    _break(workspace.root, "team.yml", "capacity: 10", "capacity: lots")
     with pytest.raises(ConfigError) as e:
         load_system_map(workspace.system_map)
     (problem,) = e.value.problems

@@ -17,8 +17,14 @@ BROKEN = {"broken-garbage-binary.eml", "broken-form-syntax-error.json", "broken-
           "broken-empty-note.txt", "broken-export-no-columns.csv", "brochure.docx"}
 
 
-@pytest.fixture
-def consumed(workspace, shared_classifier, listener):
+@pytest.fixture(scope="module")
+def consumed(tmp_path_factory, shared_classifier):
+    """The sample inbox consumed once for this module (classifying 40+ messages costs seconds)."""
+    from opsys.notify.listener import NotificationListener
+    from opsys.workspace import init_workspace
+
+    workspace = init_workspace(tmp_path_factory.mktemp("sample") / "ws")
+    listener = NotificationListener().__enter__()
     point_notifications_at(workspace, listener.port)
     for f in SAMPLE_INBOX.iterdir():
         shutil.copy2(f, workspace.inbox / f.name)
@@ -27,6 +33,7 @@ def consumed(workspace, shared_classifier, listener):
     report = rt.intake.consume(sorted(workspace.inbox.iterdir()))
     after = rt.after_intake()
     yield rt, report, after, listener
+    listener.__exit__(None)
     rt.db.close()
 
 
@@ -138,15 +145,33 @@ def test_leads_page_escapes_inbound_text(runtime, tmp_path):
     evil.write_text(json.dumps({
         "name": "<script>alert(1)</script>", "email": "mallory@evil.example",
         "subject": "| x | y |\n# Owned [click](http://evil.example)",
-        "message": "Please send a proposal for our website, budget $30k, launch next month. <img src=x onerror=alert(1)>",
+        "message": "Hi, we need a new website for our 40-person company. Could you send a proposal? "
+                   "Budget $30k, launch next month. <img src=x onerror=alert(1)>",
     }))
     runtime.intake.consume([evil])
     runtime.after_intake()
     page = (runtime.ws.pages / "leads.md").read_text()
     assert "<script>" not in page and "[click]" not in page and "<img" not in page
-    table = [line for line in page.splitlines() if line.startswith("| ")]
-    # header + one row; every row has exactly the header's number of cells
+
+
+def test_leads_page_rows_keep_their_shape():
+    from opsys.config.loader import load_system_map
+    from opsys.store.inquiries import InquiryView
+    from opsys.views.leads_page import render_leads_page
+    from tests.conftest import REPO
+
+    nasty = InquiryView(
+        id=1, received_at="2026-11-20T10:00:00+00:00", channel="web_form", source_name="x.json",
+        subject="| x | y |\n# Owned [click](http://evil.example)", name="<b>Eve</b> | ", email="e@evil.example",
+        phone=None, company="**ACME**", tier=None, category="routine", category_confidence=0.9, is_lead=True,
+        lead_confidence=0.9, classified_by="embedding:x", score=70, hot=True, explanation="budget +20 (`$30k`)",
+        service=None, budget=30000.0, route_action="notify", route_rule="r", route_reason="r", owner_id="jordan",
+        status="assigned", contact_id=1, warnings=[])
+    page = render_leads_page([nasty, nasty], load_system_map(REPO / "system_map"))
+    table = [line for line in page.splitlines() if line.startswith("|")]
+    assert len(table) == 4  # header, rule, two rows
     assert len({line.count("|") for line in table}) == 1
+    assert "<b>" not in page and "[click]" not in page and "**ACME**" not in page
 
 
 def test_invalid_system_map_processes_nothing(workspace):

@@ -1,0 +1,276 @@
+"""Import CRM exports as snapshots: hash -> read (sources/crm) -> as-of check -> diff -> store + events.
+
+Each file is one SQLite transaction keyed by its content hash. The same file twice changes
+nothing; an export older than the last one of the same CRM object is refused; a file we cannot
+read goes to `var/quarantine/` with a note, and nothing stored changes. After a batch, CRM records
+are linked to intake contacts (`link`), and the pipeline page and write-back files are rebuilt by the
+caller (`Runtime.tick`, which the CLI and the watcher run after every import).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from opsys.config.models import SystemMap
+from opsys.config.pipeline_models import CrmToolSettings
+from opsys.intake.files import ERROR_SUFFIX, place, sha256_of, unique_target
+from opsys.intake.pipeline import intake_lock
+from opsys.rules.linking import CrmParty, LeadContact, link_parties
+from opsys.rules.pipeline_diff import Change, diff_contacts, diff_deals, to_datetime
+from opsys.sources.crm import CrmExport, ExportRead, read_export
+from opsys.sources.crm.mapped import crm_settings
+from opsys.store import crm as store
+from opsys.store.db import write_transaction
+from opsys.store.events import record_event
+from opsys.workspace import Workspace
+
+log = logging.getLogger(__name__)
+_STAMP = re.compile(r"(20\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?:[T_ -]?([01]\d|2[0-3])[-:h]?([0-5]\d))?")
+
+
+@dataclass
+class CrmOutcome:
+    path: Path
+    status: str  # imported | unchanged | refused | quarantined | skipped
+    detail: str = ""
+    snapshot_id: int | None = None
+    events: Counter = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"file": str(self.path), "status": self.status, "detail": self.detail,
+                "snapshot": self.snapshot_id, "events": dict(self.events), "warnings": self.warnings[:20]}
+
+
+class _ReadAhead:
+    """Reads files in one worker process while the caller stores earlier ones; no worker for one file."""
+
+    def __init__(self, paths: list[Path], settings: CrmToolSettings, slash_dates: str):
+        self.paths, self.settings, self.slash = paths, settings, slash_dates
+        self.pool = None
+        self.futures: dict[Path, object] = {}
+
+    def __enter__(self) -> "_ReadAhead":
+        if self.paths:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn, not fork: the watcher has threads, and a forked child could inherit a held lock
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self.futures = {p: self.pool.submit(read_export, p, self.settings, self.slash) for p in self.paths}
+        return self
+
+    def take(self, path: Path) -> ExportRead | None:
+        """The worker's result, or None (read it here) when there is none or the worker failed."""
+        fut = self.futures.pop(path, None)
+        if fut is None:
+            return None
+        try:
+            return fut.result()
+        except Exception:  # a broken worker must not stop the import: read in this process instead
+            log.exception("reading %s in a worker failed; reading it here", path)
+            return None
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def export_as_of(path: Path, export: CrmExport, given: datetime | None) -> tuple[str, str]:
+    """When the export was taken: --as-of, a date in the file name, the newest row change, else the file's mtime."""
+    if given is not None:
+        return _iso(given), "given"
+    m = _STAMP.search(path.name)
+    if m:
+        y, mo, d, hh, mm = (int(x) if x else None for x in m.groups())
+        try:  # a date without a time: the export could have been taken any time that day
+            when = datetime(y, mo, d, hh, mm, tzinfo=UTC) if hh is not None else datetime(y, mo, d, 23, 59, 59,
+                                                                                            tzinfo=UTC)
+            return _iso(when), "file name"
+        except ValueError:  # 2026-02-30 is no date: look further
+            pass
+    newest = to_datetime(export.newest_modified)
+    if newest is not None:
+        return _iso(newest), "newest 'last modified' in the rows"
+    return _iso(datetime.fromtimestamp(path.stat().st_mtime, UTC)), "file modification time"
+
+
+def _taken_key(path: Path) -> str:
+    """Sort key approximating when an export was taken, so a batch is imported in order."""
+    m = _STAMP.search(Path(path).name)
+    if m:
+        return "".join(g or "" for g in m.groups())
+    try:
+        return datetime.fromtimestamp(Path(path).stat().st_mtime, UTC).strftime("%Y%m%d%H%M")
+    except OSError:
+        return ""
+
+
+def _check_owner_aliases(m: SystemMap, system_map_dir: Path) -> None:
+    """pipeline.yml `owners` must name people of team.yml; a typo would silently drop someone's load."""
+    from opsys.config.loader import ConfigError, ConfigProblem, _line_of, _read_yaml
+
+    ids = {p.id for p in m.team.people}
+    bad = {alias: pid for alias, pid in m.pipeline.owners.items() if pid not in ids}
+    if bad:
+        path = system_map_dir / "pipeline.yml"
+        _, node = _read_yaml(path)
+        raise ConfigError([ConfigProblem(path, _line_of(node, ("owners", alias)), f"owners.{alias}",
+                                         f"unknown person {pid!r}; team.yml has {', '.join(sorted(ids))}")
+                           for alias, pid in bad.items()])
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="seconds")
+
+
+class CrmImporter:
+    """Imports exports into the store; built once with config and database, fed files."""
+
+    def __init__(self, ws: Workspace, system_map: SystemMap, db: sqlite3.Connection,
+                 now: Callable[[], datetime] | None = None):
+        self.ws, self.map, self.db = ws, system_map, db
+        self.now = now or (lambda: datetime.now(UTC))
+        self.settings = crm_settings(system_map.tools, ws.system_map)
+        _check_owner_aliases(system_map, ws.system_map)
+
+    @property
+    def drop(self) -> Path:
+        return self.ws.crm_drop
+
+    def import_files(self, paths: list[Path], as_of: datetime | None = None) -> list[CrmOutcome]:
+        """Import files oldest first (by the date in the name, else mtime); each is judged against what is stored.
+
+        With several files, the later ones are read in a second process while the first is stored:
+        reading is pure CPU and a firm's contacts and deals exports usually arrive together."""
+        out = []
+        paths = [Path(p) for p in sorted(paths, key=_taken_key)]
+        with intake_lock(self.ws), _ReadAhead(paths[1:], self.settings, self.map.pipeline.slash_dates) as ahead:
+            for p in paths:
+                try:
+                    out.append(self._one(p, as_of, ahead.take(p)))
+                except Exception:  # a bug in one file must not lose the others; it stays where it is
+                    log.exception("CRM import of %s failed", p)
+                    out.append(CrmOutcome(p, "skipped", "internal error; see the log (-v)"))
+        return out
+
+    # -- one file ---------------------------------------------------------------------------------
+
+    def _in_drop(self, path: Path) -> bool:
+        return path.resolve().parent == self.drop.resolve()
+
+    def _one(self, path: Path, as_of: datetime | None, read: "ExportRead | None") -> CrmOutcome:
+        if not path.is_file():
+            return CrmOutcome(path, "skipped", "not a file (already moved?)")
+        sha = read.sha256 if read else sha256_of(path)
+        seen = store.snapshot_by_sha(self.db, sha)
+        if seen is not None:
+            if self._in_drop(path):
+                stored = store.snapshot_stored_path(self.db, seen.id)
+                if stored and not (self.ws.root / stored).exists():
+                    # committed but not yet archived when the last run stopped: finish the move, nothing else
+                    place(path, self.ws.root / stored, move=True)
+                    return CrmOutcome(path, "unchanged", f"stored before a stop as snapshot {seen.id}; archived now",
+                                      seen.id)
+                place(path, unique_target(self.ws.archive / "crm" / "duplicates", path.name), move=True)
+            return CrmOutcome(path, "unchanged", f"same content as {seen.file_name} (snapshot {seen.id}, "
+                                                  f"as of {seen.as_of}): nothing changed", seen.id)
+        if read is None:
+            read = read_export(path, self.settings, self.map.pipeline.slash_dates)
+            sha = read.sha256  # the content actually read is the content recorded
+        if read.error is not None:
+            return self._quarantine(path, sha, read.error.problem, read.error.fix, "crm_export_quarantined")
+        export = read.export
+        when, source = export_as_of(path, export, as_of)
+        last = store.latest_snapshot(self.db, export.crm, export.object)
+        if last is not None and when < last.as_of:
+            return self._quarantine(
+                path, sha,
+                f"this {export.spec.label} is as of {when} ({source}), older than the last one imported, "
+                f"{last.file_name} as of {last.as_of}; importing it would undo newer changes",
+                "import only exports newer than the last one (or pass --as-of if the date was read wrong)",
+                "crm_export_refused", status="refused")
+        return self._store(path, sha, export, when, source)
+
+    def _store(self, path: Path, sha: str, export: CrmExport, as_of: str, source: str) -> CrmOutcome:
+        target = self.ws.archive / "crm" / self.now().strftime("%Y-%m") / f"{sha[:12]}-{path.name}"
+        counts: Counter = Counter()
+        with write_transaction(self.db):
+            sid = store.insert_snapshot(self.db, crm=export.crm, obj=export.object, layout=export.spec.label,
+                                        file_name=path.name, sha256=sha, as_of=as_of, as_of_source=source,
+                                        rows=export.rows, stored_path=str(target.relative_to(self.ws.root)))
+            snap = {"id": sid, "file": path.name, "as_of": as_of}
+            if export.object == "deals":
+                diff = diff_deals(store.load_deals(self.db, export.crm), export.deals, as_of, self.map.pipeline, snap)
+                store.save_deals(self.db, export.crm, diff.deals, sid)
+            else:
+                diff = diff_contacts(store.load_contacts(self.db, export.crm), export.contacts, snap)
+                store.save_contacts(self.db, diff.contacts, sid)
+            for ch in diff.changes:
+                self._event(ch, export.crm)
+                counts[ch.kind] += 1
+            store.set_snapshot_events(self.db, sid, len(diff.changes))
+            record_event(self.db, "crm_snapshot_imported", decided_by="intake:crm", subject_type="crm_snapshot",
+                         subject_id=sid, inputs={"file": path.name, "sha256": sha, "layout": export.spec.label,
+                                                 "rows": export.rows, "as_of": as_of, "as_of_source": source},
+                         decision={"events": dict(counts), "archived_to": str(target.relative_to(self.ws.root))},
+                         message=f"{path.name}: {export.spec.label} as of {as_of}, {export.rows} rows, "
+                                 f"{len(diff.changes)} changes")
+        place(path, target, move=self._in_drop(path))
+        detail = f"{export.spec.label} as of {as_of[:16]}: {export.rows} rows, " + (
+            ", ".join(f"{n} {k}" for k, n in counts.most_common()) or "no changes")
+        return CrmOutcome(path, "imported", detail, sid, counts, export.warnings)
+
+    def _event(self, ch: Change, crm: str) -> None:
+        record_event(self.db, ch.kind, decided_by=ch.decided_by, subject_type=ch.subject_type,
+                     subject_id=f"{crm}:{ch.subject_id}", inputs=ch.inputs, decision=ch.decision, message=ch.message)
+
+    def _quarantine(self, path: Path, sha: str, problem: str, fix: str, kind: str,
+                    status: str = "quarantined") -> CrmOutcome:
+        target = unique_target(self.ws.quarantine, path.name)
+        Path(str(target) + ERROR_SUFFIX).write_text(
+            f"{path.name} was not imported.\n\nWhat was wrong: {problem}\nHow to fix it: {fix}\n\n"
+            f"Then drop the fixed export into var/crm/ (or run `opsys crm import FILE`).\nsha256: {sha}\n",
+            encoding="utf-8")
+        place(path, target, move=self._in_drop(path))
+        with write_transaction(self.db):
+            record_event(self.db, kind, decided_by="intake:crm", subject_type="file", subject_id=sha,
+                         inputs={"name": path.name}, decision={"quarantined_to": str(target.relative_to(self.ws.root))},
+                         message=f"{path.name}: {problem}. Fix: {fix}")
+        return CrmOutcome(path, status, f"{problem}. Fix: {fix}")
+
+    # -- linking --------------------------------------------------------------------------------
+
+    def link(self) -> int:
+        """Link unlinked CRM deals and contacts to intake contacts; one event per new link."""
+        leads = [LeadContact(r["id"], r["email"], r["phone"], r["company"]) for r in store.lead_contacts(self.db)]
+        if not leads:
+            return 0
+        parties = [CrmParty(("deal", r["crm"], r["external_id"]), r["contact_email"], r["contact_phone"], r["company"])
+                   for r in store.unlinked_deals(self.db)]
+        parties += [CrmParty(("contact", r["crm"], r["kind"], r["external_id"]), r["email"], r["phone"], r["company"])
+                    for r in store.unlinked_contacts(self.db)]
+        links = link_parties(leads, parties)
+        if not links:
+            return 0
+        with write_transaction(self.db):
+            for ln in links:
+                if ln.key[0] == "deal":
+                    _, crm, ext = ln.key
+                    store.set_deal_link(self.db, crm, ext, ln.contact_id, ln.rule)
+                    subject = ("deal", f"{crm}:{ext}")
+                else:
+                    _, crm, kind, ext = ln.key
+                    store.set_contact_link(self.db, crm, kind, ext, ln.contact_id, ln.rule)
+                    subject = ("crm_contact", f"{crm}:{kind}:{ext}")
+                record_event(self.db, "crm_linked", decided_by=ln.rule, subject_type=subject[0], subject_id=subject[1],
+                             inputs={"reason": ln.reason}, decision={"contact_id": ln.contact_id},
+                             confidence=ln.score / 100, message=f"linked to intake contact {ln.contact_id}: {ln.reason}")
+        return len(links)
