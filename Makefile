@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench install clean
+.PHONY: demo test bench install clean site-deps
 
 install: $(STAMP)
 
@@ -21,13 +21,27 @@ $(STAMP): pyproject.toml Makefile
 demo: $(STAMP)
 	HF_HUB_OFFLINE=1 $(VENV)/bin/opsys demo
 
-test: $(STAMP)
+test: $(STAMP) site-deps
 	HF_HUB_OFFLINE=1 $(PY) -m pytest
+
+# The team site's offline parts: Mermaid from the npm registry (vendored, gitignored; the site
+# never loads it from a CDN) and Debian's chromium + chromedriver for the headless site tests.
+MERMAID_VERSION := 11.17.2
+MERMAID_JS := .vendor/mermaid/node_modules/mermaid/dist/mermaid.min.js
+site-deps: $(MERMAID_JS) /usr/bin/chromium /usr/bin/chromedriver
+
+$(MERMAID_JS):
+	npm install --silent --no-audit --no-fund --prefix .vendor/mermaid mermaid@$(MERMAID_VERSION)
+
+/usr/bin/chromium /usr/bin/chromedriver:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
 
 bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(PY) bench/ingest_throughput.py
 	HF_HUB_OFFLINE=1 $(PY) bench/watch_latency.py
 	HF_HUB_OFFLINE=1 $(PY) bench/classification.py
+	HF_HUB_OFFLINE=1 $(PY) bench/search_quality.py
+	HF_HUB_OFFLINE=1 $(PY) bench/search_scale.py
 
 clean:
 	rm -rf $(VENV) var/demo

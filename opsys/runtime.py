@@ -40,6 +40,21 @@ class Runtime:
         write_page(self.ws.pages / "leads.md", render_leads_page(list_inquiries(self.db), self.map))
         return AfterIntake(result.sent, result.failed)
 
+    def tick(self, now: "datetime | None" = None) -> dict[str, object]:
+        """The periodic step (`opsys tick`, the watcher, every CRM import): link CRM records to new
+        intake contacts, write what is new back to the CRM outbox, rebuild the pipeline page."""
+        from opsys.intake.crm_import import CrmImporter
+        from opsys.notify.crm_writeback import write_back
+        from opsys.views.pipeline_page import build_pipeline_page
+
+        from opsys.store.crm import list_deals
+
+        linked = CrmImporter(self.ws, self.map, self.db).link()
+        deals = list_deals(self.db)
+        files = write_back(self.db, self.ws.outbox / "crm", self.map, now, deals)
+        page = build_pipeline_page(self.db, self.ws.pages, self.map, now, deals=deals)
+        return {"linked": linked, "writeback": [str(f.file) for f in files], "page": str(page)}
+
 
 @dataclass(frozen=True)
 class AfterIntake:

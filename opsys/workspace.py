@@ -62,8 +62,13 @@ class Workspace:
     def lock_path(self) -> Path:
         return self.var / "watch.lock"
 
+    @property
+    def crm_drop(self) -> Path:
+        return self.var / "crm"
+
     def ensure_dirs(self) -> None:
-        for d in (self.inbox, self.archive, self.quarantine, self.pages, self.outbox):
+        for d in (self.inbox, self.archive, self.quarantine, self.pages, self.outbox, self.crm_drop,
+                  self.outbox / "crm"):
             d.mkdir(parents=True, exist_ok=True)
 
     def require_system_map(self) -> None:

@@ -50,11 +50,17 @@ def load_embedder(model: str = "bundled") -> "SentenceTransformer":
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # a "Loading weights" bar would litter CLI output and logs
     try:
         return SentenceTransformer(str(path), device="cpu", local_files_only=True)
     except Exception as e:  # a corrupt or partial folder: say which one
         raise ModelUnavailable(f"embedding model at {path} could not be loaded: {e}") from e
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def embed(texts: list[str], model: "SentenceTransformer") -> "numpy.ndarray":
@@ -62,7 +68,8 @@ def embed(texts: list[str], model: "SentenceTransformer") -> "numpy.ndarray":
     import numpy as np
 
     if not texts:
-        dim = model.get_sentence_embedding_dimension() or 0
+        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dim = dimension() or 0
         return np.zeros((0, dim), dtype=np.float32)
     vectors = model.encode(list(texts), batch_size=BATCH_SIZE, normalize_embeddings=True,
                            convert_to_numpy=True, show_progress_bar=False)

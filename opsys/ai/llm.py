@@ -1,13 +1,15 @@
 """The local LLM (any GGUF, SmolLM2-135M bundled): grammar-constrained labels and plain drafts.
 
 A 135M model is a weak judge: callers ask it only where the embedding classifier is unsure and only
-between the labels it names. Its confidence is the model's own probability of the chosen label,
-read from the raw logits (before the grammar masks them) and renormalised over the allowed labels.
+between the labels it names. Its confidence comes from the logits of the label's first token, read
+before the grammar masks them, calibrated against the model's answer to content-free messages and
+renormalised over the allowed labels. Only if the logits cannot be read is it FALLBACK_CONFIDENCE.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import threading
@@ -53,6 +55,10 @@ FEW_SHOT: tuple[tuple[str, str, bool], ...] = (
 )
 
 
+# Messages with no content: what the model answers to them is its bias, divided out by calibration.
+CONTENT_FREE = ("N/A", "[MASK]", "Hello")
+
+
 @dataclass(frozen=True)
 class LlmPrediction:
     """One LLM label; `confidence` is the renormalised probability of `category` among the allowed labels."""
@@ -62,8 +68,16 @@ class LlmPrediction:
     confidence: float
     raw: str
     lead_confidence: float = FALLBACK_CONFIDENCE
-    probabilities: dict[str, float] = field(default_factory=dict)
-    confidence_source: str = "logits"  # "logits" or "fixed" (FALLBACK_CONFIDENCE)
+    probabilities: dict[str, float] = field(default_factory=dict)  # calibrated, over the allowed labels
+    raw_probabilities: dict[str, float] = field(default_factory=dict)  # as the model gave them
+    confidence_source: str = "calibrated logits"  # or "logits" (calibrate=False), or "fixed" (FALLBACK_CONFIDENCE)
+
+
+def _reweigh(probs: dict[str, float], prior: dict[str, float]) -> dict[str, float]:
+    """p(label) / prior(label), renormalised over the labels in `probs`."""
+    scaled = {c: p / max(prior.get(c, 1.0), 1e-6) for c, p in probs.items()}
+    total = sum(scaled.values()) or 1.0
+    return {c: round(v / total, 4) for c, v in scaled.items()}
 
 
 def bundled_gguf_path() -> Path:
@@ -94,9 +108,11 @@ class LocalLlm:
     def __init__(self, settings: LlmSettings):
         self.settings = settings
         self._llm: Llama | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._overhead: int | None = None
         self._grammars: dict[tuple[str, ...], Any] = {}
         self._label_tokens: dict[str, int] = {}
+        self._prior: dict[str, float] | None = None
 
     @property
     def path(self) -> Path:
@@ -129,29 +145,19 @@ class LocalLlm:
 
     # -- classification ----------------------------------------------------------------------
 
-    def classify(self, text: str, allowed: list[str]) -> LlmPrediction:
-        """Label `text` with one of `allowed` (grammar-enforced), temperature 0."""
+    def classify(self, text: str, allowed: list[str], calibrate: bool = True) -> LlmPrediction:
+        """Label `text` with one of `allowed` (grammar-enforced), greedy.
+
+        With `calibrate`, each label's logit is shifted by -log(prior), the probability the model gives
+        it for a content-free message, so its standing bias (SmolLM2 says "urgent" to almost
+        anything) is removed (contextual calibration, Zhao et al. 2021).
+        """
         allowed = [a for a in allowed if a in CATEGORIES] or list(CATEGORIES)
         with self._lock:
             llm = self.load()
-            steps: list[numpy.ndarray] = []
-
-            positions: list[int] = []
-
-            def record(input_ids: Any, logits: "numpy.ndarray") -> "numpy.ndarray":
-                # raw logits for the token at this position, before the grammar masks them
-                positions.append(len(input_ids))
-                steps.append(logits.copy())
-                return logits
-
-            from llama_cpp import LogitsProcessorList
-
-            messages = self._messages(self._truncate(text))
-            out = llm.create_chat_completion(
-                messages=messages, grammar=self._grammar(allowed), temperature=0.0, top_k=1,
-                repeat_penalty=1.0, max_tokens=self.settings.max_tokens,
-                logits_processor=LogitsProcessorList([record]))
-            raw = out["choices"][0]["message"]["content"] or ""
+            prior = self.label_prior() if calibrate else {}
+            bias = {self._first_token(llm, c): -math.log(max(prior[c], 1e-6)) for c in allowed if c in prior}
+            raw, steps, generated = self._generate(llm, text, allowed, bias)
             try:
                 parsed = json.loads(raw)
                 category, is_lead = parsed["category"], bool(parsed["is_lead"])
@@ -162,17 +168,58 @@ class LocalLlm:
                 is_lead = bool(m and m.group(2) == "true")
             if category not in allowed:
                 category = allowed[0]
-            generated = [int(t) for t in llm.input_ids[positions[0]:llm.n_tokens]] if positions else []
-            probs = self._choice_probs(llm, steps, generated, raw, '{"category": "', {a: a for a in allowed})
+            raw_probs = self._choice_probs(llm, steps, generated, raw, '{"category": "', {a: a for a in allowed})
             # the space belongs to the boolean's token (" true"), so the prefix stops before it
             lead_probs = self._choice_probs(llm, steps, generated, raw, '"is_lead":',
                                             {"true": " true", "false": " false"})
-            source = "logits" if probs else "fixed"
+            probs = _reweigh(raw_probs, prior) if prior else raw_probs
             return LlmPrediction(
                 category=category, is_lead=is_lead, raw=raw,
                 confidence=probs.get(category, FALLBACK_CONFIDENCE),
                 lead_confidence=lead_probs.get("true" if is_lead else "false", FALLBACK_CONFIDENCE),
-                probabilities=probs, confidence_source=source)
+                probabilities=probs, raw_probabilities=raw_probs,
+                confidence_source=("calibrated logits" if prior else "logits") if probs else "fixed")
+
+    def _generate(self, llm: "Llama", text: str, allowed: list[str],
+                  bias: dict[int, float]) -> tuple[str, list, list[int]]:
+        """Grammar-constrained greedy answer, the raw logits of each step, and the generated token ids."""
+        from llama_cpp import LogitsProcessorList
+
+        steps: list[numpy.ndarray] = []
+        positions: list[int] = []
+
+        def record(input_ids: Any, logits: "numpy.ndarray") -> "numpy.ndarray":
+            # keep the raw logits (before calibration and the grammar's mask) for the confidence
+            positions.append(len(input_ids))
+            steps.append(logits.copy())
+            for token, shift in bias.items():  # label tokens occur nowhere else in the JSON
+                logits[token] += shift
+            return logits
+
+        # (logit_bias= would silently drop our processor: llama_cpp assigns the None that list.extend returns)
+        out = llm.create_chat_completion(
+            messages=self._messages(self._truncate(text)), grammar=self._grammar(allowed), temperature=0.0,
+            top_k=1, repeat_penalty=1.0, max_tokens=self.settings.max_tokens,
+            logits_processor=LogitsProcessorList([record]))
+        raw = out["choices"][0]["message"]["content"] or ""
+        generated = [int(t) for t in llm.input_ids[positions[0]:llm.n_tokens]] if positions else []
+        return raw, steps, generated
+
+    def label_prior(self) -> dict[str, float]:
+        """The model's label probabilities for content-free messages, measured once per loaded model."""
+        with self._lock:
+            if self._prior is None:
+                self._prior = self._measure_prior()
+            return self._prior
+
+    def _measure_prior(self) -> dict[str, float]:
+        llm = self.load()
+        runs = []
+        for filler in CONTENT_FREE:
+            raw, steps, generated = self._generate(llm, filler, list(CATEGORIES), {})
+            runs.append(self._choice_probs(llm, steps, generated, raw, '{"category": "', {c: c for c in CATEGORIES}))
+        runs = [r for r in runs if r]
+        return {c: round(sum(r[c] for r in runs) / len(runs), 4) for c in CATEGORIES} if runs else {}
 
     def _messages(self, text: str) -> list[dict[str, str]]:
         msgs = [{"role": "system", "content": SYSTEM_PROMPT}]
@@ -186,9 +233,10 @@ class LocalLlm:
     def _truncate(self, text: str) -> str:
         """Keep the start of a long message so prompt + answer fit n_ctx (the opening says most)."""
         llm = self.load()
-        fixed = SYSTEM_PROMPT + "".join(e + json.dumps({"category": c, "is_lead": f}) for e, c, f in FEW_SHOT)
-        overhead = len(llm.tokenize(fixed.encode(), add_bos=True)) + 8 * (2 * len(FEW_SHOT) + 3)
-        budget = max(32, self.settings.n_ctx - overhead - self.settings.max_tokens - 8)
+        if self._overhead is None:  # the system prompt and few-shot turns, plus the chat template's markers
+            fixed = SYSTEM_PROMPT + "".join(e + json.dumps({"category": c, "is_lead": f}) for e, c, f in FEW_SHOT)
+            self._overhead = len(llm.tokenize(fixed.encode(), add_bos=True)) + 8 * (2 * len(FEW_SHOT) + 3)
+        budget = max(32, self.settings.n_ctx - self._overhead - self.settings.max_tokens - 8)
         tokens = llm.tokenize(text.encode("utf-8", "replace"), add_bos=False)
         if len(tokens) <= budget:
             return text

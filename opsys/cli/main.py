@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from opsys.cli import intake, workspace_cmds
+from opsys.cli import crm, intake, knowledge, workspace_cmds
 from opsys.cli.common import WorkspaceOpt, state
 
 app = typer.Typer(
@@ -31,6 +31,8 @@ def _root(
 
 workspace_cmds.register(app)
 intake.register(app)
+crm.register(app)
+knowledge.register(app)
 
 
 def run() -> None:

@@ -31,30 +31,46 @@ def init(
 
 
 def check(as_json: JsonOpt = False) -> None:
-    """Validate the system map (every file, every cross-reference). Exits 1 on errors."""
+    """Validate the system map and the SOP library together. Exits 1 on errors; overdue reviews only warn."""
     from opsys.config.loader import ConfigError, load_system_map
+    from opsys.knowledge.checks import check_workspace_library
 
     ws = workspace()
+    problems, m = [], None
     try:
         ws.require_system_map()
         m = load_system_map(ws.system_map)
     except ConfigError as e:
-        if as_json:
-            print_json({"ok": False, "errors": [
-                {"file": str(p.file), "line": p.line, "field": p.field, "message": p.message} for p in e.problems]})
-        else:
-            for p in e.problems:
-                typer.secho(str(p), fg=typer.colors.RED, err=True)
-        raise typer.Exit(1)
+        problems = e.problems
     except Exception as e:  # WorkspaceError
         fail(str(e), 2)
+    findings = check_workspace_library(ws.sops, ws.system_map, m)
+    sop_errors = [f for f in findings if f.severity == "error"]
+    warnings = [f.as_dict() for f in findings if f.severity == "warning"]
+    if problems or sop_errors:
+        if as_json:
+            print_json({"ok": False, "errors": [
+                {"file": str(p.file), "line": p.line, "field": p.field, "message": p.message} for p in problems]
+                + [{**f.as_dict(), "field": ""} for f in sop_errors], "warnings": warnings})
+        else:
+            for p in [*problems, *sop_errors]:
+                typer.secho(str(p), fg=typer.colors.RED, err=True)
+            for f in findings:
+                if f.severity == "warning":
+                    typer.secho(str(f), fg=typer.colors.YELLOW, err=True)
+        raise typer.Exit(1)
+    pages = len({f for f in ws.sops.rglob("*.md")}) if ws.sops.is_dir() else 0
     summary = {"ok": True, "people": len(m.team.people), "routing_rules": len(m.routing.rules),
-               "clients": len(m.clients.clients), "examples": len(m.examples)}
+               "clients": len(m.clients.clients), "examples": len(m.examples),
+               "workflows": len(m.workflows.workflows), "sop_pages": pages, "warnings": warnings}
     if as_json:
         print_json(summary)
     else:
+        for f in findings:
+            typer.secho(str(f), fg=typer.colors.YELLOW, err=True)
         typer.echo(f"system map OK: {summary['people']} people, {summary['routing_rules']} routing rules, "
-                   f"{summary['clients']} client accounts, {summary['examples']} labeled examples")
+                   f"{summary['clients']} client accounts, {summary['examples']} labeled examples; "
+                   f"SOP library OK: {pages} pages, {len(warnings)} warnings")
 
 
 def demo(
@@ -82,26 +98,23 @@ def demo(
         shutil.copy2(f, ws.inbox / f.name)
     console.print(f"[bold]opsys demo[/]: sample firm in {ws.root}, {len(list(ws.inbox.iterdir()))} inbound files")
 
-    t0 = time.perf_counter()
     rt = open_runtime(ws)
-    with console.status("Loading the embedding classifier and the local LLM…"):
-        _ = rt.intake
-    t_load = time.perf_counter() - t0
     try:
         listener_ctx = NotificationListener(port=port)
     except OSError:
         listener_ctx = None
         console.print(f"[yellow]port {port} is busy: notifications stay queued and are retried later[/]")
     t1 = time.perf_counter()
-    if listener_ctx:
-        with listener_ctx as listener:
+    with console.status("Loading models, then classifying, scoring and routing the inbox…"):
+        if listener_ctx:
+            with listener_ctx as listener:
+                report = rt.intake.consume(sorted(ws.inbox.iterdir()))
+                after = rt.after_intake()
+            delivered = len(listener.received)
+        else:
             report = rt.intake.consume(sorted(ws.inbox.iterdir()))
             after = rt.after_intake()
-        delivered = len(listener.received)
-    else:
-        report = rt.intake.consume(sorted(ws.inbox.iterdir()))
-        after = rt.after_intake()
-        delivered = 0
+            delivered = 0
     t_run = time.perf_counter() - t1
 
     everything = list_inquiries(rt.db, leads_only=False)
@@ -115,12 +128,12 @@ def demo(
     for note in report.notes:
         console.print(f"[yellow]note:[/] {note}")
     t = Table(title="Leads, best first", show_lines=False)
-    for col in ("#", "who", "score", "why", "class", "route → owner"):
+    for col in ("#", "who", "score", "why (points)", "class", "route → owner"):
         t.add_column(col, overflow="fold")
     names = {p.id: p.name.split()[0] for p in rt.map.team.people}
     for x in leads[:10]:
         t.add_row(str(x.id), x.name or x.email or x.phone or "?", f"{x.score}{' HOT' if x.hot else ''}",
-                  x.explanation, f"{x.category} {x.category_confidence:.2f}",
+                  x.short_why(), f"{x.category} {x.category_confidence:.2f}",
                   f"{x.route_action} → {names.get(x.owner_id or '', '-')}")
     console.print(t)
     q = [o for o in report.outcomes if o.status == "quarantined"]
@@ -135,6 +148,6 @@ def demo(
         + ", ".join(f"{k} {v}" for k, v in sorted(deciders.items()))
         + f"; notifications: {after.notifications_sent} sent ({delivered} received by the listener on "
         f"127.0.0.1:{port}), {after.notifications_failed} failed.\n"
-        f"Models loaded in {t_load:.1f}s; intake took {t_run:.1f}s. Lead queue page: {ws.pages / 'leads.md'}; "
-        f"audit log: `opsys -w {ws.root} log`."
+        f"Intake took {t_run:.1f}s (models included). Full explanations: `opsys -w {ws.root} leads`; "
+        f"lead queue page: {ws.pages / 'leads.md'}; audit log: `opsys -w {ws.root} log`."
     )

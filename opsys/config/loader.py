@@ -20,6 +20,8 @@ from opsys.config.models import (
     Team,
     Tools,
 )
+from opsys.config.pipeline_models import PipelineSettings
+from opsys.config.workflow_models import Workflows
 
 FILES: dict[str, type[BaseModel]] = {
     "team.yml": Team,
@@ -29,6 +31,8 @@ FILES: dict[str, type[BaseModel]] = {
     "clients.yml": Clients,
     "classifier.yml": ClassifierSettings,
     "tools.yml": Tools,
+    "workflows.yml": Workflows,
+    "pipeline.yml": PipelineSettings,
 }
 EXAMPLES_DIR = "examples"
 
@@ -167,6 +171,31 @@ def _cross_check(root: Path, m: SystemMap) -> list[ConfigProblem]:
             problems.append(ConfigProblem(clients_path, _line_of(cnode, ("clients", i, "tier")),
                                           f"clients[{i}].tier",
                                           f"tier {c.tier!r} has no points in scoring.yml client_tier"))
+    problems.extend(_cross_check_workflows(root, m))
+    return problems
+
+
+def _cross_check_workflows(root: Path, m: SystemMap) -> list[ConfigProblem]:
+    """Workflows name systems of tools.yml and rules that must exist (SOP ids are checked by `opsys check`)."""
+    problems: list[ConfigProblem] = []
+    path = root / "workflows.yml"
+    _, node = _read_yaml(path)
+    systems = set(m.tools.tools) | {"opsys"}
+    known = {"routing": {r.name for r in m.routing.rules},
+             "scoring": set(type(m.scoring).model_fields),
+             "sequences": set(getattr(getattr(m, "sequences", None), "sequences", None) or [])}
+    for i, w in enumerate(m.workflows.workflows):
+        for j, s in enumerate(w.systems):
+            if s not in systems:
+                problems.append(ConfigProblem(path, _line_of(node, ("workflows", i, "systems", j)),
+                                              f"workflows[{i}].systems[{j}]",
+                                              f"unknown system {s!r}; tools.yml has {', '.join(sorted(systems))}"))
+        for j, ref in enumerate(w.rules):
+            source, _, name = ref.partition(":")
+            if name not in known[source]:
+                problems.append(ConfigProblem(path, _line_of(node, ("workflows", i, "rules", j)),
+                                              f"workflows[{i}].rules[{j}]",
+                                              f"no {source} rule or signal named {name!r}"))
     return problems
 
 
@@ -190,7 +219,8 @@ def load_system_map(root: Path) -> SystemMap:
     m = SystemMap(
         team=parts["team.yml"], sources=parts["sources.yml"], scoring=parts["scoring.yml"],
         routing=parts["routing.yml"], clients=parts["clients.yml"], classifier=parts["classifier.yml"],
-        examples=examples, tools=parts["tools.yml"],
+        examples=examples, tools=parts["tools.yml"], workflows=parts["workflows.yml"],
+        pipeline=parts["pipeline.yml"],
     )
     problems = _cross_check(root, m)
     if problems:

@@ -6,6 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from opsys.config.pipeline_models import PipelineSettings
+from opsys.config.workflow_models import Workflows
+
 Role = str
 
 
@@ -291,3 +294,5 @@ class SystemMap(BaseModel):
     classifier: ClassifierSettings
     examples: list[Example]
     tools: Tools
+    workflows: Workflows
+    pipeline: PipelineSettings

@@ -32,7 +32,9 @@ from opsys.store.events import record_event
 from opsys.workspace import Workspace
 
 log = logging.getLogger(__name__)
-_STAMP = re.compile(r"(20\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?:[T_ -]?([01]\d|2[0-3])[-:h]?([0-5]\d))?")
+# a date (and time) in an export's file name, as HubSpot writes it: ...-all-deals-2026-11-23.csv
+_STAMP = re.compile(r"(20\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])"
+                    r"(?:[T_ -]?([01]\d|2[0-3])[-:h]?([0-5]\d))?")
 
 
 @dataclass
@@ -270,7 +272,8 @@ class CrmImporter:
                     _, crm, kind, ext = ln.key
                     store.set_contact_link(self.db, crm, kind, ext, ln.contact_id, ln.rule)
                     subject = ("crm_contact", f"{crm}:{kind}:{ext}")
-                record_event(self.db, "crm_linked", decided_by=ln.rule, subject_type=subject[0], subject_id=subject[1],
+                record_event(self.db, "crm_linked", decided_by=ln.rule, subject_type=subject[0],
+                             subject_id=subject[1],
                              inputs={"reason": ln.reason}, decision={"contact_id": ln.contact_id},
                              confidence=ln.score / 100, message=f"linked to intake contact {ln.contact_id}: {ln.reason}")
         return len(links)

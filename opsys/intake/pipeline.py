@@ -166,7 +166,8 @@ class Intake:
         try:
             messages = read_source(path, data)
         except SourceError as e:
-            raise QuarantineReason(str(e), e.fix) from e
+            where = f"field '{e.field}': " if e.field else ""
+            raise QuarantineReason(f"{where}{e.problem}", e.fix) from e
         if not messages:
             raise QuarantineReason("no messages or rows found in the file", "check the file is not just headers")
         region, now = self.map.team.firm.default_region, self.now()

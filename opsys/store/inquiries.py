@@ -97,6 +97,11 @@ class InquiryView:
     status: str
     contact_id: int
     warnings: list[str]
+    signals: list[dict[str, Any]]
+
+    def short_why(self) -> str:
+        """The signals that scored, without their reasons: for narrow terminal tables."""
+        return ", ".join(f"{s['name']} {s['points']:+d}" for s in self.signals if s["points"]) or "no signals"
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -120,6 +125,7 @@ def list_inquiries(db: sqlite3.Connection, *, leads_only: bool = True) -> list[I
             budget=r["budget"], route_action=r["route_action"], route_rule=r["route_rule"],
             route_reason=r["route_reason"], owner_id=r["owner_id"], status=r["status"],
             contact_id=r["contact_id"], warnings=json.loads(r["warnings_json"]),
+            signals=json.loads(r["signals_json"]),
         )
         for r in rows
     ]

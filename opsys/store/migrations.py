@@ -121,6 +121,99 @@ def m001_core(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m002_crm(db: sqlite3.Connection) -> None:
+    run_script(
+        db,
+        """
+        -- One row per imported CRM export file: the snapshot every CRM event points back to.
+        CREATE TABLE crm_snapshots (
+            id INTEGER PRIMARY KEY,
+            crm TEXT NOT NULL,
+            object TEXT NOT NULL,
+            layout TEXT NOT NULL,
+            file_name TEXT NOT NULL,
+            sha256 TEXT NOT NULL UNIQUE,
+            as_of TEXT NOT NULL,
+            as_of_source TEXT NOT NULL,
+            imported_at TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            events INTEGER NOT NULL DEFAULT 0,
+            stored_path TEXT
+        );
+        CREATE INDEX crm_snapshots_object ON crm_snapshots(crm, object, as_of);
+        -- The current state of each deal as of the newest snapshot (events hold the history).
+        CREATE TABLE crm_deals (
+            crm TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            stage_key TEXT,
+            status TEXT NOT NULL CHECK (status IN ('open', 'won', 'lost')),
+            value REAL,
+            currency TEXT,
+            owner TEXT,
+            company TEXT,
+            contact_name TEXT,
+            contact_email TEXT,
+            contact_phone TEXT,
+            created_at TEXT,
+            close_date TEXT,
+            closed_at TEXT,
+            last_activity_at TEXT,
+            next_activity_at TEXT,
+            next_step TEXT,
+            stage_since TEXT,
+            modified_at TEXT,
+            pipeline TEXT,
+            quiet_since TEXT,
+            present INTEGER NOT NULL DEFAULT 1,
+            first_snapshot INTEGER NOT NULL REFERENCES crm_snapshots(id),
+            last_snapshot INTEGER NOT NULL REFERENCES crm_snapshots(id),
+            lead_contact_id INTEGER REFERENCES contacts(id),
+            link_rule TEXT,
+            PRIMARY KEY (crm, external_id)
+        );
+        CREATE INDEX crm_deals_lead ON crm_deals(lead_contact_id);
+        CREATE TABLE crm_contacts (
+            crm TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            name TEXT,
+            email TEXT,
+            phone TEXT,
+            company TEXT,
+            owner TEXT,
+            created_at TEXT,
+            last_activity_at TEXT,
+            modified_at TEXT,
+            status TEXT,
+            source TEXT,
+            present INTEGER NOT NULL DEFAULT 1,
+            first_snapshot INTEGER NOT NULL REFERENCES crm_snapshots(id),
+            last_snapshot INTEGER NOT NULL REFERENCES crm_snapshots(id),
+            lead_contact_id INTEGER REFERENCES contacts(id),
+            link_rule TEXT,
+            PRIMARY KEY (crm, kind, external_id)
+        );
+        CREATE INDEX crm_contacts_lead ON crm_contacts(lead_contact_id);
+        -- Import files written to var/outbox/crm/, and which items they carried (each is written once).
+        CREATE TABLE crm_writebacks (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            crm TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            file TEXT NOT NULL,
+            rows INTEGER NOT NULL
+        );
+        CREATE TABLE crm_written_items (
+            item_key TEXT PRIMARY KEY,
+            writeback_id INTEGER NOT NULL REFERENCES crm_writebacks(id)
+        );
+        """
+    )
+
+
 def migrate(db: sqlite3.Connection) -> int:
     """Apply pending migrations in order; returns the schema version reached."""
     db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)")

@@ -1,0 +1,227 @@
+"""The `opsys` MkDocs plugin: SOP pages with owner, git history and related procedures; the system
+map drawn from `system_map/`; generated pages from `var/pages/` filtered by audience; offline
+diagrams (a vendored Mermaid) and search by meaning when served by `opsys serve`.
+
+Everything is done through MkDocs events, so `mkdocs serve` live-reloads SOP edits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import posixpath
+from pathlib import Path
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+
+from opsys.views.escape import md_cell
+
+log = logging.getLogger("mkdocs.plugins.opsys")
+ASSETS = Path(__file__).resolve().parent / "assets"
+MERMAID_REL = Path(".vendor/mermaid/node_modules/mermaid/dist/mermaid.min.js")
+AUDIENCES = ("team", "founder")
+
+
+def find_mermaid(ws_root: Path) -> Path | None:
+    """The Mermaid script installed from the npm registry at setup (`make site-deps`); never a CDN."""
+    from opsys.workspace import REPO_ROOT
+
+    env = os.environ.get("OPSYS_MERMAID_JS")
+    for cand in ([Path(env)] if env else []) + [ws_root / MERMAID_REL, REPO_ROOT / MERMAID_REL]:
+        if cand.is_file():
+            return cand
+    return None
+
+
+def page_audience(meta: dict | None, generated: bool) -> str:
+    """Who may see a page. Generated pages carry client data: without a say, they are founder-only."""
+    value = str((meta or {}).get("audience") or ("founder" if generated else "team")).lower()
+    return value if value in AUDIENCES else "founder"
+
+
+class OpsysPluginConfig(Config):
+    workspace = c.Optional(c.Type(str))        # default: the folder holding mkdocs.yml
+    audience = c.Choice(AUDIENCES, default="team")
+    related = c.Type(int, default=3)
+    semantic_search = c.Type(bool, default=True)
+    history_url = c.Optional(c.Type(str))      # e.g. https://git.example/firm/ops/commits/main/{path}
+
+
+class OpsysPlugin(BasePlugin[OpsysPluginConfig]):
+    supports_multiple_instances = False
+
+    def on_config(self, config):
+        base = Path(config.config_file_path or ".").resolve().parent
+        self.root = Path(self.config.workspace).resolve() if self.config.workspace else base
+        self.audience = os.environ.get("OPSYS_AUDIENCE") or self.config.audience
+        if self.audience not in AUDIENCES:
+            raise ValueError(f"opsys plugin: audience must be one of {AUDIENCES}, not {self.audience!r}")
+        self.mermaid = find_mermaid(self.root)
+        if not self.mermaid:
+            log.warning("opsys: Mermaid is not installed (run `make site-deps`); diagrams show as text")
+        if self.config.semantic_search:
+            config.extra_javascript.append("assets/opsys/search.js")
+        config.extra_css.append("assets/opsys/opsys.css")
+        return config
+
+    # -- files -----------------------------------------------------------------------------------
+
+    def on_files(self, files: Files, config) -> Files:
+        from opsys.knowledge.sop import parse_sop
+
+        docs = Path(config.docs_dir).resolve()
+        self.sops = {}
+        for f in list(files.documentation_pages()):
+            sop = parse_sop(Path(f.abs_src_path), docs)
+            if page_audience(sop.raw_meta, generated=False) not in self._visible():
+                files.remove(f)
+                continue
+            self.sops[f.src_uri] = sop
+        self.ids = {s.sop_id: uri for uri, s in self.sops.items()}
+        self._load_history(docs)
+        self._load_related()
+        for uri, text in self._system_map_pages().items():
+            files.append(File.generated(config, uri, content=text))
+        for uri, path in self._workspace_pages():
+            files.append(File.generated(config, uri, abs_src_path=str(path)))
+        if self.mermaid:
+            files.append(File.generated(config, "assets/opsys/mermaid.min.js", abs_src_path=str(self.mermaid)))
+        for name in ("search.js", "opsys.css"):
+            files.append(File.generated(config, f"assets/opsys/{name}", abs_src_path=str(ASSETS / name)))
+        return files
+
+    def _visible(self) -> tuple[str, ...]:
+        return AUDIENCES if self.audience == "founder" else ("team",)
+
+    def _load_history(self, docs: Path) -> None:
+        from opsys.knowledge.history import last_changes, repo_prefix
+
+        self.changes = last_changes(docs)
+        self.prefix = repo_prefix(docs)
+
+    def _load_related(self) -> None:
+        from opsys.knowledge.index import related_pages
+
+        self.neighbours = related_pages(self.root / "var", top=self.config.related + 3)
+
+    def _system_map_pages(self) -> dict[str, str]:
+        from opsys.config.loader import ConfigError, load_system_map
+        from opsys.views.system_map_pages import render_invalid_map_page, render_system_map_pages
+
+        folder = self.root / "system_map"
+        if not folder.is_dir():
+            return {}
+        try:
+            m = load_system_map(folder)
+        except ConfigError as e:
+            log.warning("opsys: system map invalid, publishing the problems instead:\n%s", e)
+            return render_invalid_map_page([str(p) for p in e.problems])
+        self.map = m
+        return render_system_map_pages(m, {s.sop_id: (s.title, uri) for uri, s in self.sops.items()})
+
+    def _workspace_pages(self) -> list[tuple[str, Path]]:
+        """var/pages/*.md (generated, audience-filtered) and notebooks/*.md."""
+        from opsys.knowledge.sop import split_frontmatter
+
+        out = []
+        pages = self.root / "var" / "pages"
+        for path in sorted(pages.glob("*.md")) if pages.is_dir() else []:
+            fm, _, _ = split_frontmatter(path.read_text(encoding="utf-8", errors="replace"))
+            try:
+                import yaml
+
+                meta = yaml.safe_load(fm) if fm else {}
+            except Exception:
+                meta = {}
+            if page_audience(meta if isinstance(meta, dict) else {}, generated=True) in self._visible():
+                out.append((f"generated/{path.name}", path))
+        notebooks = self.root / "notebooks"
+        for path in sorted(notebooks.rglob("*.md")) if notebooks.is_dir() else []:
+            out.append((f"notebooks/{path.relative_to(notebooks).as_posix()}", path))
+        return out
+
+    # -- pages -----------------------------------------------------------------------------------
+
+    def on_page_markdown(self, markdown: str, page, config, files) -> str:
+        sop = self.sops.get(page.file.src_uri)
+        if sop is None:
+            return markdown
+        card = self._card(sop, page.file.src_uri)
+        related = self._related(sop, page.file.src_uri)
+        lines = markdown.splitlines()
+        at = next((i + 1 for i, line in enumerate(lines) if line.startswith("# ")), 0)
+        body = "\n".join(lines[:at] + (["", card, ""] if card else []) + lines[at:])
+        return body + ("\n\n" + related if related else "") + "\n"
+
+    def _card(self, sop, uri: str) -> str:
+        rows = []
+        m = sop.meta
+        if m:
+            team = self.map.team.people if getattr(self, "map", None) else []
+            people = [p.name for p in team if m.owner in p.roles]
+            owner = md_cell(m.owner) + (f" ({md_cell(', '.join(people))})" if people else "")
+            rows += [f"**Owner:** {owner}", f"**Trigger:** {md_cell(m.trigger, 300)}",
+                     f"**Systems:** {md_cell(', '.join(m.systems))}",
+                     f"**Last reviewed:** {m.last_reviewed} (next review due {m.review_due()})"]
+        change = self.changes.get(uri)
+        if change:
+            link = self._history_link(uri)
+            rows.append(f"**Last change:** {change.date} by {md_cell(change.author)} "
+                        f"(`{change.commit[:8]}`)" + (f" · [history]({link})" if link else ""))
+        else:
+            rows.append("**Last change:** not committed yet")
+        if not rows:
+            return ""
+        return '<div class="opsys-card" markdown>\n\n' + "  \n".join(rows) + "\n\n</div>"
+
+    def _history_link(self, uri: str) -> str | None:
+        if self.prefix is None:
+            return None
+        path = self.prefix + uri
+        if self.config.history_url:
+            return self.config.history_url.format(path=path)
+        repo_url = (self._mkdocs_repo_url or "").rstrip("/")
+        return f"{repo_url}/commits/HEAD/{path}" if repo_url else None
+
+    @property
+    def _mkdocs_repo_url(self) -> str | None:
+        return getattr(self, "_repo_url", None)
+
+    def on_pre_build(self, config) -> None:
+        self._repo_url = config.repo_url
+
+    def _related(self, sop, uri: str) -> str:
+        """Nearest pages by embedding (from the search index), plus the SOP's own `related` ids."""
+        picks: list[str] = []
+        for rel, _score in self.neighbours.get(uri, []):
+            target = self.sops.get(rel)
+            if len(picks) < self.config.related and target is not None and rel != uri and not target.is_index:
+                picks.append(rel)
+        for rid in (sop.meta.related if sop.meta else []):
+            rel = self.ids.get(rid)
+            if rel and rel != uri and rel not in picks:
+                picks.append(rel)
+        if not picks:
+            return ""
+        here = posixpath.dirname(uri)
+        items = [f"- [{md_cell(self.sops[r].title)}]({posixpath.relpath(r, here or '.')})" for r in picks]
+        return "## Related procedures\n\n" + "\n".join(items)
+
+    def on_post_page(self, output: str, page, config) -> str:
+        """Mermaid goes in <head> of pages with diagrams: Material's bundle runs at the end of <body> and
+        fetches Mermaid from a CDN unless `window.mermaid` already exists by then."""
+        if not self.mermaid or 'class="mermaid"' not in output:
+            return output
+        from mkdocs.utils import get_relative_url
+
+        src = get_relative_url("assets/opsys/mermaid.min.js", page.url)
+        return output.replace("</head>", f'<script src="{src}"></script></head>', 1)
+
+    def on_serve(self, server, config, builder):
+        for folder in (self.root / "system_map", self.root / "var" / "pages", self.root / "notebooks"):
+            if folder.is_dir():
+                server.watch(str(folder))
+        return server

@@ -1,0 +1,177 @@
+"""The index and hybrid search on real parts: the bundled MiniLM model, a persistent Chroma store, real files, git."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from opsys.cli.main import app
+
+REPO = Path(__file__).resolve().parents[2]
+QUERIES = REPO / "bench" / "search_queries.yml"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    from opsys.ai.embeddings import load_embedder
+
+    return load_embedder()
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory, embedder):
+    """A workspace made by `opsys init`, indexed once for the read-only tests of this module."""
+    from opsys.knowledge.index import build_index
+
+    target = tmp_path_factory.mktemp("kn") / "ws"
+    assert CliRunner().invoke(app, ["init", str(target)]).exit_code == 0
+    report = build_index(target / "sops", target / "var", embedder=embedder)
+    return target, report
+
+
+@pytest.fixture(scope="module")
+def searcher(indexed, embedder):
+    from opsys.knowledge.search import Searcher
+
+    return Searcher(indexed[0] / "var", embedder=embedder)
+
+
+def test_index_holds_every_page_in_heading_chunks(indexed):
+    root, report = indexed
+    pages = sorted(p.name for p in (root / "sops").glob("*.md"))
+    assert report.pages == len(pages) and sorted(report.added) == pages
+    chunks = json.loads((root / "var" / "knowledge" / "chunks.json").read_text())
+    assert report.chunks_total == len(chunks) == report.chunks_embedded
+    invoicing = [c for c in chunks if c["rel"] == "invoicing.md"]
+    assert {c["section"] for c in invoicing} == {"Purpose", "Steps", "Done when"}
+    assert all(c["url"].startswith("invoicing/#") for c in invoicing)
+
+
+def test_natural_question_finds_the_procedure_with_section_snippet_and_url(searcher):
+    hits = searcher.search("checkout on a customer's shop stopped working", k=3)
+    top = hits[0]
+    assert top.sop_id == "urgent-client-issue"
+    assert top.title == "Handling an urgent client issue (escalation)"
+    assert top.url.startswith("urgent-client-issue/#") and top.section and top.snippet
+    assert top.score == 1.0 and all(0 < h.score <= 1 for h in hits)
+    assert len({h.sop_id for h in hits}) == 3  # one result per procedure
+
+
+def _quality(searcher, mode: str) -> tuple[float, float]:
+    queries = yaml.safe_load(QUERIES.read_text())
+    r3 = rr = 0.0
+    for item in queries:
+        got = [h.sop_id for h in searcher.search(item["q"], k=10, mode=mode)]
+        r3 += bool(set(item["sops"]) & set(got[:3]))
+        rank = next((i for i, s in enumerate(got, 1) if s in item["sops"]), None)
+        rr += 1 / rank if rank else 0
+    return r3 / len(queries), rr / len(queries)
+
+
+def test_hybrid_beats_bm25_and_is_no_worse_than_vectors(searcher):
+    bm25, vector, hybrid = (_quality(searcher, m) for m in ("bm25", "vector", "hybrid"))
+    assert hybrid[0] > bm25[0] and hybrid[1] > bm25[1]
+    assert hybrid[0] >= vector[0] and hybrid[1] >= vector[1]
+    assert hybrid[0] >= 0.8
+
+
+def test_cli_search_json(indexed):
+    root, _ = indexed
+    result = CliRunner().invoke(app, ["--workspace", str(root), "search", "what are our payment terms",
+                                      "--json", "-k", "2"])
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.stdout)
+    assert len(hits) == 2 and hits[0]["sop_id"] == "invoicing"
+    assert set(hits[0]) >= {"title", "section", "snippet", "score", "url"}
+    assert hits[0]["url"].startswith("http://127.0.0.1:8000/invoicing/#")
+
+
+def test_incremental_reindex_changes_deletes_and_plain_pages(tmp_path, embedder):
+    from opsys.knowledge.index import build_index
+    from opsys.knowledge.search import Searcher
+
+    sops, var = tmp_path / "sops", tmp_path / "var"
+    shutil.copytree(REPO / "sops", sops)
+    first = build_index(sops, var, embedder=embedder)
+    again = build_index(sops, var, embedder=embedder)
+    assert not again.changed and again.chunks_embedded == 0 and again.unchanged == first.pages
+
+    (sops / "invoicing.md").write_text((sops / "invoicing.md").read_text()
+                                       + "\n## Refunds\n\nRefunds are paid back through the payment processor "
+                                         "within five business days, approved by the founder.\n")
+    (sops / "client-offboarding.md").unlink()
+    (sops / "parking.md").write_text("# Parking\n\nVisitors park in the two spaces marked for guests "
+                                     "behind the building; staff use the garage on Elm Street.\n")
+    r = build_index(sops, var, embedder=embedder)
+    assert r.updated == ["invoicing.md"] and r.removed == ["client-offboarding.md"] and r.added == ["parking.md"]
+    assert r.chunks_embedded == 4 + 1  # invoicing's sections + the plain page, nothing else
+    s = Searcher(var, embedder=embedder)
+    assert s.search("how do we give money back to a customer", k=1)[0].section == "Refunds"
+    assert s.search("where can a visitor leave their car", k=1)[0].rel == "parking.md"
+    assert "client-offboarding" not in {h.sop_id for h in s.search("customer cancelled their retainer", k=19)}
+    assert s.collection.count() == r.chunks_total
+
+    from opsys.knowledge.index import related_pages
+
+    related = related_pages(var)
+    assert "parking.md" in related and "client-offboarding.md" not in related
+    assert all(rel != "client-offboarding.md" for pairs in related.values() for rel, _ in pairs)
+
+
+def test_git_commits_are_followed(tmp_path, embedder):
+    """After a commit, the index records it; a later committed change is found through git."""
+    import git
+
+    from opsys.knowledge.index import build_index, load_state, IndexPaths
+
+    repo = git.Repo.init(tmp_path)
+    with repo.config_writer() as cw:
+        cw.set_value("user", "name", "Priya Natarajan")
+        cw.set_value("user", "email", "priya@brightside.example")
+    sops = tmp_path / "sops"
+    shutil.copytree(REPO / "sops", sops)
+    repo.index.add([str(p) for p in sops.glob("*.md")])
+    c1 = repo.index.commit("handbook")
+    build_index(sops, tmp_path / "var", embedder=embedder)
+    assert load_state(IndexPaths(tmp_path / "var"))["commit"] == c1.hexsha
+    page = sops / "weekly-status-update.md"
+    page.write_text(page.read_text().replace("Thursday", "Friday"))
+    repo.index.add([str(page)])
+    c2 = repo.index.commit("status day moves to Friday")
+    r = build_index(sops, tmp_path / "var", embedder=embedder)
+    assert r.updated == ["weekly-status-update.md"] and not r.added and not r.removed
+    assert load_state(IndexPaths(tmp_path / "var"))["commit"] == c2.hexsha
+
+    from opsys.knowledge.history import last_changes
+
+    changes = last_changes(sops)
+    assert changes["weekly-status-update.md"].commit == c2.hexsha
+    assert changes["invoicing.md"].commit == c1.hexsha and changes["invoicing.md"].author == "Priya Natarajan"
+
+
+def test_related_pages_come_from_embeddings(indexed):
+    from opsys.knowledge.index import related_pages
+
+    rel = related_pages(indexed[0] / "var", top=3)
+    assert "invoice-check.md" in [r for r, _ in rel["invoicing.md"]]
+    assert all(r != "invoicing.md" for r, _ in rel["invoicing.md"])
+
+
+def test_real_handbook_without_frontmatter_is_indexed_and_searchable(realdata, tmp_path, embedder):
+    from opsys.knowledge.index import build_index
+    from opsys.knowledge.search import Searcher
+
+    # one section of the handbook (the whole of it is indexed by bench/search_scale.py): 20-odd pages
+    root = realdata / "handbooks" / "civicactions" / "company-policies"
+    r = build_index(root, tmp_path / "var", embedder=embedder)
+    assert r.pages == len(list(root.rglob("*.md"))) > 15 and r.chunks_total > r.pages
+    s = Searcher(tmp_path / "var", embedder=embedder)
+    top = [h.rel for h in s.search("how do I record my hours worked each week", k=3)]
+    assert any("timesheet" in t or "timekeeping" in t for t in top), top
