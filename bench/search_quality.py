@@ -60,19 +60,22 @@ def run(sops: Path, queries_file: Path, embedder, grid: bool = False, show_misse
         for mode in ("bm25", "vector", "hybrid"):
             r = evaluate(s, queries, mode)
             label = {"bm25": "BM25 alone (chunks, stemmed)", "vector": "vectors alone (MiniLM, chunks)",
-                     "hybrid": f"hybrid RRF (v={s.vector_weight}, b={s.bm25_weight})"}[mode]
+                     "hybrid": f"hybrid RRF (b={s.bm25_weight}, gate={s.gate})"}[mode]
             print(f"{label:<36}{r['recall@3']:>9.3f}{r['mrr']:>8.3f}")
             if mode == "hybrid" and show_misses:
                 for q, got in r["misses"]:
                     print(f"   miss: {q!r} -> {got}")
         if grid:
-            print("sweep (hybrid):  title_boost  bm25_weight  recall@3  MRR")
-            for boost in (1, 2, 3):
+            print("sweep (hybrid):  title_boost  bm25_weight  rrf_k  gate  recall@3  MRR")
+            for boost in (1, 2):
                 g = Searcher(Path(var), embedder=embedder, title_boost=boost)
-                for w in (0.0, 0.2, 0.35, 0.5, 0.75, 1.0):
-                    g.bm25_weight = w
-                    r = evaluate(g, queries, "hybrid")
-                    print(f"{'':17}{boost:>11}  {w:>11}  {r['recall@3']:>8.3f}  {r['mrr']:.3f}")
+                for w in (0.2, 0.35, 0.5, 0.75, 1.0):
+                    for k in (30, 60):
+                        for gate in (None, 20):
+                            g.bm25_weight, g.rrf_k, g.gate = w, k, gate
+                            r = evaluate(g, queries, "hybrid")
+                            print(f"{'':17}{boost:>11}  {w:>11}  {k:>5}  {str(gate):>4}  {r['recall@3']:>8.3f}  "
+                                  f"{r['mrr']:.3f}")
 
 
 def main() -> None:

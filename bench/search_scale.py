@@ -92,6 +92,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=2000)
     ap.add_argument("--skip-build", action="store_true")
+    ap.add_argument("--keep", type=Path, help="work in (and keep) this folder; a second run reuses its corpus and index")
     args = ap.parse_args()
 
     from opsys.ai.embeddings import load_embedder
@@ -100,14 +101,16 @@ def main() -> None:
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
+        root = args.keep or Path(tmp)
         docs = root / "docs"
-        make_corpus(docs, args.pages)
-        shutil.copytree(REPO / "system_map", root / "system_map")
-        subprocess.run(["git", "init", "-q"], cwd=root, check=True)
-        subprocess.run(["git", "add", "docs"], cwd=root, check=True)
-        subprocess.run(["git", "-c", "user.name=Bench", "-c", "user.email=b@example.org", "commit", "-qm", "corpus"],
-                       cwd=root, check=True)
+        if not docs.is_dir():
+            make_corpus(docs, args.pages)
+            subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+            subprocess.run(["git", "add", "docs"], cwd=root, check=True)
+            subprocess.run(["git", "-c", "user.name=Bench", "-c", "user.email=b@example.org", "commit", "-qm",
+                            "corpus"], cwd=root, check=True)
+        if not (root / "system_map").is_dir():
+            shutil.copytree(REPO / "system_map", root / "system_map")
         size = sum(p.stat().st_size for p in docs.rglob("*.md"))
         print(f"corpus: {args.pages} pages, {size / 1e6:.1f} MB of Markdown")
 
@@ -115,6 +118,8 @@ def main() -> None:
         embedder = load_embedder()
         print(f"model load: {time.perf_counter() - t:.1f}s (excluded below)")
         r = build_index(docs, root / "var", embedder=embedder, progress=True)
+        if r.unchanged:
+            print(f"(reusing the index in {root}: {r.unchanged} pages unchanged, full-index figures not measured)")
         print(f"full index: {r.pages} pages, {r.chunks_total} chunks in {r.seconds:.1f}s "
               f"-> {r.pages / r.seconds:.1f} pages/s, {r.chunks_total / r.seconds:.1f} chunks/s "
               f"(embedding {r.embed_seconds:.1f}s)")

@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +47,6 @@ class _Fitted:
     category: Any
     lead: Any
     n_examples: int
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 def examples_key(texts: list[str], categories: list[str], is_lead: list[bool], model: str) -> str:

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 # Calibrated LLM confidence (between two labels) needed to overrule the embedding's first choice.
-# Measured: 0.6 beat accepting always (0.0) and the stricter 0.7-0.9 in cross-validation.
+# Measured over 10 cross-validation seeds with min_confidence 0.5: accepting always 0.772, 0.6 0.777,
+# 0.8 0.764 (embedding alone 0.762); accepting always gets worse fast as more messages reach the LLM.
 LLM_ACCEPT = 0.6
 _warned: set[str] = set()  # one warning per problem per process, however many classifiers are built
 

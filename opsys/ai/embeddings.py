@@ -47,8 +47,8 @@ def load_embedder(model: str = "bundled") -> "SentenceTransformer":
             f"embedding model folder {path} is missing or holds no sentence-transformers model "
             "(config.json/modules.json); fix embedding.model in system_map/classifier.yml")
     # Offline by construction: a missing file must fail here, not trigger a download attempt.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 

@@ -220,7 +220,7 @@ class Clients(_Strict):
 
 class EmbeddingSettings(_Strict):
     model: str = Field("bundled", description="'bundled' or a folder holding a sentence-transformers model")
-    min_confidence: float = Field(0.6, ge=0, le=1, description="below this, the LLM is asked")
+    min_confidence: float = Field(0.5, ge=0, le=1, description="below this, the LLM is asked")
 
 
 class LlmSettings(_Strict):

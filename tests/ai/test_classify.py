@@ -67,7 +67,8 @@ def test_disabled_llm_is_reported_without_loading(examples, fitted):
 
 def test_missing_embedding_model_falls_back_to_keywords(tmp_path, examples, monkeypatch):
     monkeypatch.setattr(classify_module, "_warned", set())
-    s = ClassifierSettings(embedding=EmbeddingSettings(model=str(tmp_path / "no-model")), llm=LlmSettings(enabled=False))
+    s = ClassifierSettings(embedding=EmbeddingSettings(model=str(tmp_path / "no-model")),
+                           llm=LlmSettings(enabled=False))
     mc = MessageClassifier(s, examples)
     got = mc.classify_many(["Our website is down!", "Cheap backlinks for sale"])
     assert [c.category for c in got] == ["urgent", "spam"]

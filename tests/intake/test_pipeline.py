@@ -166,7 +166,7 @@ def test_leads_page_rows_keep_their_shape():
         phone=None, company="**ACME**", tier=None, category="routine", category_confidence=0.9, is_lead=True,
         lead_confidence=0.9, classified_by="embedding:x", score=70, hot=True, explanation="budget +20 (`$30k`)",
         service=None, budget=30000.0, route_action="notify", route_rule="r", route_reason="r", owner_id="jordan",
-        status="assigned", contact_id=1, warnings=[])
+        status="assigned", contact_id=1, warnings=[], signals=[])
     page = render_leads_page([nasty, nasty], load_system_map(REPO / "system_map"))
     table = [line for line in page.splitlines() if line.startswith("|")]
     assert len(table) == 4  # header, rule, two rows

@@ -139,8 +139,11 @@ def test_material_search_finds_a_known_sop(served, browser):
     _type_search(browser, "deposit")
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(browser, 20).until(lambda d: any(
-        "Contract and deposit" in el.text for el in d.find_elements("css selector", ".md-search-result__item")))
+    # Read the texts in one script call: Material re-renders the result list while results stream in,
+    # so element handles taken one by one can go stale between two reads.
+    texts = "return [...document.querySelectorAll('.md-search-result__item')].map(e => e.innerText)"
+    WebDriverWait(browser, 20).until(
+        lambda d: any("Contract and deposit" in t for t in d.execute_script(texts)))
 
 
 def test_search_box_also_searches_by_meaning_when_served(served, browser):
