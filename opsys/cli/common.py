@@ -46,3 +46,16 @@ def runtime(given: Path | None = None):
         fail(f"The system map is invalid; nothing was processed:\n{e}", 2)
     except WorkspaceError as e:
         fail(str(e), 2)
+
+
+def expand_paths(paths: list[Path]) -> list[Path]:
+    """Files as given, folders as their visible files (sorted); a missing path stops the command."""
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files += sorted(x for x in p.iterdir() if x.is_file() and not x.name.startswith("."))
+        elif p.is_file():
+            files.append(p)
+        else:
+            fail(f"{p}: no such file or folder", 2)
+    return files

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from opsys.cli.common import JsonOpt, fail, print_json, runtime
+from opsys.cli.common import JsonOpt, expand_paths, fail, print_json, runtime
 
 crm_app = typer.Typer(help="CRM sync: import exports as snapshots (HubSpot, Pipedrive, Salesforce, mapped).",
                       no_args_is_help=True)
@@ -41,14 +41,7 @@ def import_cmd(
     from datetime import UTC
 
     rt = runtime()
-    files: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            files += sorted(x for x in p.iterdir() if x.is_file() and not x.name.startswith("."))
-        elif p.is_file():
-            files.append(p)
-        else:
-            fail(f"{p}: no such file or folder", 2)
+    files = expand_paths(paths)
     when = as_of.replace(tzinfo=as_of.tzinfo or UTC) if as_of else None
     outcomes = _crm_importer(rt).import_files(files, as_of=when)
     # an unchanged or refused export changes nothing, not even the page

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from opsys.cli.common import JsonOpt, fail, print_json, runtime
+from opsys.cli.common import JsonOpt, expand_paths, fail, print_json, runtime
 
 
 def register(app: typer.Typer) -> None:
@@ -23,14 +23,7 @@ def ingest(
 ) -> None:
     """Consume files now. Drops inside var/inbox/ are moved to the archive; other files are copied."""
     rt = runtime()
-    files: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            files += sorted(x for x in p.iterdir() if x.is_file() and not x.name.startswith("."))
-        elif p.is_file():
-            files.append(p)
-        else:
-            fail(f"{p}: no such file or folder", 2)
+    files = expand_paths(paths)
     report = rt.intake.consume(files)
     after = rt.after_intake()
     if as_json:

@@ -171,6 +171,12 @@ def _cross_check(root: Path, m: SystemMap) -> list[ConfigProblem]:
             problems.append(ConfigProblem(clients_path, _line_of(cnode, ("clients", i, "tier")),
                                           f"clients[{i}].tier",
                                           f"tier {c.tier!r} has no points in scoring.yml client_tier"))
+    pipeline_path = root / "pipeline.yml"
+    _, pnode = _read_yaml(pipeline_path)
+    for alias, pid in m.pipeline.owners.items():
+        if pid not in ids:  # a typo would silently drop that person's CRM load from the dashboard
+            problems.append(ConfigProblem(pipeline_path, _line_of(pnode, ("owners", alias)), f"owners.{alias}",
+                                          f"unknown person {pid!r}; team.yml has {', '.join(sorted(ids))}"))
     problems.extend(_cross_check_workflows(root, m))
     return problems
 

@@ -115,20 +115,6 @@ def _taken_key(path: Path) -> str:
         return ""
 
 
-def _check_owner_aliases(m: SystemMap, system_map_dir: Path) -> None:
-    """pipeline.yml `owners` must name people of team.yml; a typo would silently drop someone's load."""
-    from opsys.config.loader import ConfigError, ConfigProblem, _line_of, _read_yaml
-
-    ids = {p.id for p in m.team.people}
-    bad = {alias: pid for alias, pid in m.pipeline.owners.items() if pid not in ids}
-    if bad:
-        path = system_map_dir / "pipeline.yml"
-        _, node = _read_yaml(path)
-        raise ConfigError([ConfigProblem(path, _line_of(node, ("owners", alias)), f"owners.{alias}",
-                                         f"unknown person {pid!r}; team.yml has {', '.join(sorted(ids))}")
-                           for alias, pid in bad.items()])
-
-
 def _iso(when: datetime) -> str:
     return when.astimezone(UTC).isoformat(timespec="seconds")
 
@@ -141,7 +127,6 @@ class CrmImporter:
         self.ws, self.map, self.db = ws, system_map, db
         self.now = now or (lambda: datetime.now(UTC))
         self.settings = crm_settings(system_map.tools, ws.system_map)
-        _check_owner_aliases(system_map, ws.system_map)
 
     @property
     def drop(self) -> Path:

@@ -15,7 +15,7 @@ import io
 
 from opsys.records import InboundMessage
 from opsys.sources.errors import SourceError
-from opsys.sources.form import canonical_field, decode_text, parse_when, sort_fields
+from opsys.sources.form import canonical_field, decode_text, sort_fields
 
 _IDENTIFYING = {"email", "phone", "name", "first_name", "last_name"}
 _DELIMITERS = ",;\t"
@@ -64,12 +64,7 @@ def _row_message(name: str, number: int, pairs: list[tuple[str, str]], warnings:
     if not email and not phone:
         warnings.append(f"row {number} has no email or phone")
     fields = found.message_fields()
-    received_at = None
-    if found.known.get("submitted_at"):
-        received_at = parse_when(found.known["submitted_at"])
-        if received_at is None:
-            fields["submitted_at"] = found.known["submitted_at"]
-            warnings.append(f"row {number}: date {found.known['submitted_at']!r} is not a date we can read")
+    received_at = found.received_at(fields, warnings, f"row {number}: date")
     summary = "; ".join(f"{h}: {' '.join(v.split())}" for h, v in pairs if v.strip())
     return InboundMessage(
         channel="csv",

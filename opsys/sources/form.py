@@ -164,6 +164,17 @@ class SortedFields:
         out.update({f"extra.{label}": value for label, value in self.extra.items()})
         return out
 
+    def received_at(self, fields: dict[str, str], warnings: list[str], where: str) -> datetime | None:
+        """The submission time; an unreadable one is kept in `fields` and warned about, not dropped."""
+        raw = self.known.get("submitted_at")
+        if not raw:
+            return None
+        when = parse_when(raw)
+        if when is None:
+            fields["submitted_at"] = raw
+            warnings.append(f"{where} {raw!r} is not a date we can read")
+        return when
+
     def salvage_email(self) -> str | None:
         """An address typed into a field we did not recognise (e.g. `contact`)."""
         for value in [self.known.get("name", ""), *self.extra.values()]:
@@ -285,12 +296,7 @@ def parse_form(data: bytes, name: str) -> InboundMessage:
             field="email",
         )
     fields = found.message_fields()
-    received_at = None
-    if found.known.get("submitted_at"):
-        received_at = parse_when(found.known["submitted_at"])
-        if received_at is None:
-            fields["submitted_at"] = found.known["submitted_at"]
-            warnings.append(f"submitted_at {found.known['submitted_at']!r} is not a date we can read")
+    received_at = found.received_at(fields, warnings, "submitted_at")
     form = found.known.get("form")
     return InboundMessage(
         channel="web_form",

@@ -96,3 +96,5 @@ def test_owner_aliases_must_name_team_members(workspace, crm_fixtures):
     r = run(workspace, "crm", "import", str(crm_fixtures / D1))
     assert r.exit_code == 2
     assert "pipeline.yml:" in r.output and "owners.Maya O." in r.output and "unknown person 'mya'" in r.output
+    r = run(workspace, "check")  # the PR gate catches it before any import runs
+    assert r.exit_code != 0 and "owners.Maya O." in r.output
