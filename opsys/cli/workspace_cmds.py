@@ -76,35 +76,50 @@ def check(as_json: JsonOpt = False) -> None:
 def demo(
     port: Annotated[int, typer.Option(help="Port of the local notification listener the sample team.yml uses.")] = 8765,
 ) -> None:
-    """Run intake end to end on the bundled sample firm and inbox (in var/demo/, reset each run)."""
+    """Run the whole flow on the bundled sample firm (in var/demo/, reset each run): intake of its
+    inbox, a CRM sync from its HubSpot exports, the pipeline page, the SOP search index and the site."""
     import shutil
     import time
 
     from rich.console import Console
-    from rich.table import Table
 
-    from opsys.notify.listener import NotificationListener
     from opsys.runtime import open_runtime
-    from opsys.store.inquiries import list_inquiries
     from opsys.workspace import SAMPLE_INBOX, init_workspace
 
     console = Console()
-    base = workspace()
-    target = base.var / "demo"
+    target = workspace().var / "demo"
     if target.exists():
         shutil.rmtree(target)
     ws = init_workspace(target)
+    if port != 8765:  # the sample team.yml announces to 127.0.0.1:8765; follow the listener
+        team = ws.system_map / "team.yml"
+        team.write_text(team.read_text(encoding="utf-8").replace("//127.0.0.1:8765/", f"//127.0.0.1:{port}/"),
+                        encoding="utf-8")
     for f in sorted(SAMPLE_INBOX.iterdir()):
         shutil.copy2(f, ws.inbox / f.name)
     console.print(f"[bold]opsys demo[/]: sample firm in {ws.root}, {len(list(ws.inbox.iterdir()))} inbound files")
-
     rt = open_runtime(ws)
+    t0 = time.perf_counter()
+    _demo_intake(console, rt, port)
+    _demo_crm(console, rt)
+    _demo_library(console, rt)
+    console.print(f"\nAll done in {time.perf_counter() - t0:.1f}s (model loading included). "
+                  f"Audit log of every decision: `opsys -w {ws.root} log`.")
+
+
+def _demo_intake(console, rt, port: int) -> None:
+    """The inbox: classify, score, route, announce hot leads to a real local listener."""
+    from rich.table import Table
+
+    from opsys.notify.listener import NotificationListener
+    from opsys.store.inquiries import list_inquiries
+
+    ws = rt.ws
     try:
         listener_ctx = NotificationListener(port=port)
     except OSError:
         listener_ctx = None
         console.print(f"[yellow]port {port} is busy: notifications stay queued and are retried later[/]")
-    t1 = time.perf_counter()
     with console.status("Loading models, then classifying, scoring and routing the inbox…"):
         if listener_ctx:
             with listener_ctx as listener:
@@ -115,7 +130,6 @@ def demo(
             report = rt.intake.consume(sorted(ws.inbox.iterdir()))
             after = rt.after_intake()
             delivered = 0
-    t_run = time.perf_counter() - t1
 
     everything = list_inquiries(rt.db, leads_only=False)
     leads = [x for x in everything if x.is_lead and x.category != "spam"]
@@ -140,14 +154,66 @@ def demo(
     for o in q:
         console.print(f"[red]quarantined[/] {o.path.name}: {o.detail}")
     console.print(
-        f"\n[bold]Summary[/]: {report.count('processed')} files processed, {len(q)} quarantined, "
+        f"\n[bold]Intake[/]: {report.count('processed')} files processed, {len(q)} quarantined, "
         f"{report.inquiries} inquiries stored for {contacts} contacts "
         f"({report.inquiries - contacts} deduplicated onto known contacts); {len(leads)} leads, "
-        f"{sum(x.hot for x in leads)} hot; {sum(x.route_action == 'escalate' for x in everything)} escalations; "
+        f"{sum(x.hot for x in leads)} hot; {sum(x.route_action == 'escalate' for x in everything)} escalated; "
         f"{sum(x.category == 'spam' for x in everything)} spam kept; classified by "
         + ", ".join(f"{k} {v}" for k, v in sorted(deciders.items()))
         + f"; notifications: {after.notifications_sent} sent ({delivered} received by the listener on "
-        f"127.0.0.1:{port}), {after.notifications_failed} failed.\n"
-        f"Intake took {t_run:.1f}s (models included). Full explanations: `opsys -w {ws.root} leads`; "
-        f"lead queue page: {ws.pages / 'leads.md'}; audit log: `opsys -w {ws.root} log`."
+        f"127.0.0.1:{port}), {after.notifications_failed} failed. "
+        f"Explanations: `opsys -w {ws.root} leads`; queue page: {ws.pages / 'leads.md'}"
+    )
+
+
+def _demo_crm(console, rt) -> None:
+    """Two HubSpot deal snapshots a week apart and a contacts export: events, links, write-back, page."""
+    import shutil
+    from datetime import UTC, datetime
+
+    from opsys.intake.crm_import import CrmImporter
+    from opsys.views.pipeline_page import gather
+    from opsys.workspace import SAMPLE_CRM
+
+    ws = rt.ws
+    drops = [Path(shutil.copy2(f, ws.crm_drop / f.name)) for f in sorted(SAMPLE_CRM.glob("*.csv"))]
+    with console.status("Importing the CRM exports…"):
+        outcomes = CrmImporter(ws, rt.map, rt.db).import_files(drops)
+        after = rt.tick()
+    events: dict[str, int] = {}
+    for o in outcomes:
+        for kind, n in o.events.items():
+            events[kind] = events.get(kind, 0) + n
+    metrics, _, fresh = gather(rt.db, rt.map, datetime.now(UTC))
+    cur = rt.map.pipeline.currency
+    console.print(
+        f"[bold]CRM sync[/]: {sum(o.status == 'imported' for o in outcomes)} of {len(outcomes)} exports imported; "
+        f"events: " + ", ".join(f"{k} {v}" for k, v in sorted(events.items()))
+        + f"; {after['linked']} CRM records linked to intake leads; write-back: "
+        + (", ".join(Path(p).name for p in after["writeback"]) or "nothing new")
+        + f". Pipeline: {metrics.open_count} open deals worth {metrics.open_value:,.0f} {cur} "
+        f"(weighted {metrics.weighted_forecast:,.0f}), {metrics.won} won / {metrics.lost} lost, "
+        f"{len(metrics.aging)} aging, {len(metrics.no_owner)} without owner. "
+        f"{fresh.sentence()} `opsys -w {ws.root} pipeline`; page: {after['page']}"
+    )
+
+
+def _demo_library(console, rt) -> None:
+    """Index the SOPs, answer one question by meaning, build the founder's site."""
+    from opsys.knowledge.index import build_index
+    from opsys.knowledge.search import Searcher
+    from opsys.views.site_server import build_site
+
+    ws = rt.ws
+    model = rt.map.classifier.embedding.model
+    question = "a client's checkout stopped working, what do I do?"
+    with console.status("Indexing the SOP library and building the site…"):
+        r = build_index(ws.sops, ws.var, model)
+        hits = Searcher(ws.var, model).search(question, k=1)
+        site = build_site(ws, audience="founder")
+    answer = f"{hits[0].title} — {hits[0].section}" if hits else "nothing"
+    console.print(
+        f"[bold]SOP library[/]: {r.pages} pages, {r.chunks_total} sections indexed in {r.seconds:.1f}s; "
+        f"asked \"{question}\" → {answer}. Site (founder audience, works offline): {site / 'index.html'}; "
+        f"`opsys -w {ws.root} serve` adds search by meaning."
     )
