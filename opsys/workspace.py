@@ -10,7 +10,7 @@ from pathlib import Path
 ENV_VAR = "OPSYS_WORKSPACE"
 # The repo a firm forks is itself the template that `opsys init` copies.
 REPO_ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE_ITEMS = ("system_map", "sops", "mkdocs.yml")
+TEMPLATE_ITEMS = ("system_map", "sops", "notebooks", "mkdocs.yml")
 SAMPLE_INBOX = Path(__file__).resolve().parent / "sample" / "inbox"
 SAMPLE_CRM = Path(__file__).resolve().parent / "sample" / "crm"  # HubSpot exports of the same firm
 
@@ -91,7 +91,7 @@ def resolve_workspace(given: Path | None) -> Workspace:
 
 
 def init_workspace(target: Path, *, force: bool = False) -> Workspace:
-    """Copy the repo's own template (system map, SOPs, mkdocs.yml) and create `var/`."""
+    """Copy the repo's own template (system map, SOPs, notebooks, mkdocs.yml) and create `var/`."""
     target = Path(target).resolve()
     target.mkdir(parents=True, exist_ok=True)
     if target == REPO_ROOT:

@@ -87,6 +87,8 @@ class OpsysPlugin(BasePlugin[OpsysPluginConfig]):
             files.append(File.generated(config, uri, content=text))
         for uri, path in self._workspace_pages():
             files.append(File.generated(config, uri, abs_src_path=str(path)))
+        for uri, text in self._notebook_pages().items():
+            files.append(File.generated(config, uri, content=text))
         if self.mermaid:
             files.append(File.generated(config, "assets/opsys/mermaid.min.js", abs_src_path=str(self.mermaid)))
         for name in ("search.js", "opsys.css"):
@@ -123,7 +125,7 @@ class OpsysPlugin(BasePlugin[OpsysPluginConfig]):
         return render_system_map_pages(m, {s.sop_id: (s.title, uri) for uri, s in self.sops.items()})
 
     def _workspace_pages(self) -> list[tuple[str, Path]]:
-        """var/pages/*.md (generated, audience-filtered) and notebooks/*.md."""
+        """var/pages/*.md (generated, audience-filtered) and notebooks/*.md, as files."""
         from opsys.knowledge.sop import split_frontmatter
 
         out = []
@@ -141,6 +143,22 @@ class OpsysPlugin(BasePlugin[OpsysPluginConfig]):
         notebooks = self.root / "notebooks"
         for path in sorted(notebooks.rglob("*.md")) if notebooks.is_dir() else []:
             out.append((f"notebooks/{path.relative_to(notebooks).as_posix()}", path))
+        return out
+
+    def _notebook_pages(self) -> dict[str, str]:
+        """notebooks/*.ipynb as pages (code without outputs); a broken one is skipped with a warning."""
+        from opsys.views.notebook_page import NotebookError, notebook_markdown
+
+        out: dict[str, str] = {}
+        notebooks = self.root / "notebooks"
+        for path in sorted(notebooks.rglob("*.ipynb")) if notebooks.is_dir() else []:
+            if ".ipynb_checkpoints" in path.parts:
+                continue
+            try:
+                rel = path.relative_to(notebooks).with_suffix(".md").as_posix()
+                out[f"notebooks/{rel}"] = notebook_markdown(path)
+            except NotebookError as e:
+                log.warning("opsys: %s", e)
         return out
 
     # -- pages -----------------------------------------------------------------------------------

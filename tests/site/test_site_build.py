@@ -47,6 +47,8 @@ def test_team_site_holds_sops_system_map_and_team_pages_only(site_ws, tmp_path):
     for page in ("system-map/index.html", "system-map/workflows/index.html", "system-map/routing/index.html"):
         assert (site / page).is_file()
     assert "TEAM-QUEUE-TABLE" in read(site, "generated/leads/index.html")
+    notebook = read(site, "notebooks/lead-flow/index.html")  # notebooks/*.ipynb, code shown, no outputs
+    assert "Lead flow, from the store" in notebook and "list_inquiries" in notebook
     assert not (site / "generated" / "founder-margins").exists()
     assert not (site / "generated" / "pipeline").exists()  # no audience said: founder-only
     everything = "".join(p.read_text(errors="ignore") for p in site.rglob("*.html")) + read(site, "search/search_index.json")
