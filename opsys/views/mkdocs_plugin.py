@@ -59,6 +59,7 @@ class OpsysPlugin(BasePlugin[OpsysPluginConfig]):
         self.audience = os.environ.get("OPSYS_AUDIENCE") or self.config.audience
         if self.audience not in AUDIENCES:
             raise ValueError(f"opsys plugin: audience must be one of {AUDIENCES}, not {self.audience!r}")
+        self.repo_url = config.repo_url
         self.mermaid = find_mermaid(self.root)
         if not self.mermaid:
             log.warning("opsys: Mermaid is not installed (run `make site-deps`); diagrams show as text")
@@ -201,15 +202,8 @@ class OpsysPlugin(BasePlugin[OpsysPluginConfig]):
         path = self.prefix + uri
         if self.config.history_url:
             return self.config.history_url.format(path=path)
-        repo_url = (self._mkdocs_repo_url or "").rstrip("/")
+        repo_url = (self.repo_url or "").rstrip("/")
         return f"{repo_url}/commits/HEAD/{path}" if repo_url else None
-
-    @property
-    def _mkdocs_repo_url(self) -> str | None:
-        return getattr(self, "_repo_url", None)
-
-    def on_pre_build(self, config) -> None:
-        self._repo_url = config.repo_url
 
     def _related(self, sop, uri: str) -> str:
         """Nearest pages by embedding (from the search index), plus the SOP's own `related` ids."""
