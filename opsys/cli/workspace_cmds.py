@@ -18,7 +18,8 @@ def register(app: typer.Typer) -> None:
 
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder to create the workspace in.")] = Path("."),
-    force: Annotated[bool, typer.Option(help="Overwrite system_map/, sops/ and mkdocs.yml if present.")] = False,
+    force: Annotated[bool, typer.Option(
+        help="Overwrite system_map/, sops/, notebooks/ and mkdocs.yml if present.")] = False,
 ) -> None:
     """Scaffold a ready-to-run workspace (system map, SOPs, notebooks, mkdocs.yml, var/) from the repo's template."""
     from opsys.workspace import WorkspaceError, init_workspace

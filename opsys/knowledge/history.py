@@ -11,9 +11,10 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PageChange:
-    date: str        # ISO date of the last commit that touched the page
+    date: str        # ISO date of the commit
     author: str
     commit: str      # full hexsha
+    subject: str = ""
 
 
 def _repo(path: Path):
@@ -25,24 +26,27 @@ def _repo(path: Path):
         return None
 
 
-def last_changes(folder: Path) -> dict[str, PageChange]:
-    """Last commit per file under `folder` (keys: posix paths relative to `folder`), one `git log` call."""
+def page_histories(folder: Path, per_page: int = 20) -> dict[str, list[PageChange]]:
+    """Commits per file under `folder`, newest first, at most `per_page` each (keys: posix paths
+    relative to `folder`), from one `git log` call."""
     repo = _repo(folder)
     if repo is None or repo.bare:
         return {}
     top = Path(repo.working_tree_dir).resolve()
     folder = folder.resolve()
     try:
-        out = repo.git.log("--format=\x1e%H\x1f%aI\x1f%an", "--name-only", "--no-renames", "--", str(folder))
+        out = repo.git.log("--format=\x1e%H\x1f%aI\x1f%an\x1f%s", "--name-only", "--no-renames", "--",
+                           str(folder))
     except Exception as e:
         log.info("git log failed in %s: %s", folder, e)
         return {}
-    changes: dict[str, PageChange] = {}
+    histories: dict[str, list[PageChange]] = {}
     for record in out.split("\x1e"):
         if not record.strip():
             continue
         head, _, names = record.partition("\n")
-        sha, when, author = head.split("\x1f")
+        sha, when, author, subject = head.split("\x1f", 3)
+        change = PageChange(when[:10], author, sha, subject)
         for name in names.split("\n"):
             name = name.strip()
             if not name:
@@ -51,8 +55,15 @@ def last_changes(folder: Path) -> dict[str, PageChange]:
                 rel = (top / name).relative_to(folder).as_posix()
             except ValueError:
                 continue
-            changes.setdefault(rel, PageChange(when[:10], author, sha))  # newest first: keep the first
-    return changes
+            seen = histories.setdefault(rel, [])
+            if len(seen) < per_page:
+                seen.append(change)
+    return histories
+
+
+def last_changes(folder: Path) -> dict[str, PageChange]:
+    """Last commit per file under `folder` (keys: posix paths relative to `folder`)."""
+    return {rel: changes[0] for rel, changes in page_histories(folder, per_page=1).items()}
 
 
 def head_commit(folder: Path) -> str | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.plugins import BasePlugin
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File, Files, InclusionLevel
 
 from opsys.views.escape import md_cell
 
@@ -90,6 +90,8 @@ class OpsysPlugin(BasePlugin[OpsysPluginConfig]):
             files.append(File.generated(config, uri, abs_src_path=str(path)))
         for uri, text in self._notebook_pages().items():
             files.append(File.generated(config, uri, content=text))
+        for uri, text in self._history_pages().items():
+            files.append(File.generated(config, uri, content=text, inclusion=InclusionLevel.NOT_IN_NAV))
         if self.mermaid:
             files.append(File.generated(config, "assets/opsys/mermaid.min.js", abs_src_path=str(self.mermaid)))
         for name in ("search.js", "opsys.css"):
@@ -100,10 +102,30 @@ class OpsysPlugin(BasePlugin[OpsysPluginConfig]):
         return AUDIENCES if self.audience == "founder" else ("team",)
 
     def _load_history(self, docs: Path) -> None:
-        from opsys.knowledge.history import last_changes, repo_prefix
+        from opsys.knowledge.history import page_histories, repo_prefix
 
-        self.changes = last_changes(docs)
+        self.histories = page_histories(docs)
+        self.changes = {uri: commits[0] for uri, commits in self.histories.items()}
         self.prefix = repo_prefix(docs)
+
+    def _history_pages(self) -> dict[str, str]:
+        """Without a git host to link to, each SOP's history is a page of its own, out of the nav."""
+        if self.config.history_url or self.repo_url:
+            return {}
+        out = {}
+        for uri, commits in self.histories.items():
+            sop = self.sops.get(uri)
+            if sop is None:
+                continue
+            back = posixpath.relpath(uri, posixpath.dirname(f"history/{uri}"))
+            rows = [f"| {c.date} | {md_cell(c.author)} | {md_cell(c.subject, 200)} | `{c.commit[:8]}` |"
+                    for c in commits]
+            out[f"history/{uri}"] = (
+                f"# History: {md_cell(sop.title)}\n\nThe last {len(commits)} commits that changed "
+                f"[{md_cell(sop.title)}]({back}) (`{self.prefix or ''}{uri}`), newest first. "
+                "Changes go through pull requests: see *Changing an SOP*.\n\n"
+                "| Date | Author | Change | Commit |\n|---|---|---|---|\n" + "\n".join(rows) + "\n")
+        return out
 
     def _load_related(self) -> None:
         from opsys.knowledge.index import related_pages
@@ -202,8 +224,9 @@ class OpsysPlugin(BasePlugin[OpsysPluginConfig]):
         path = self.prefix + uri
         if self.config.history_url:
             return self.config.history_url.format(path=path)
-        repo_url = (self.repo_url or "").rstrip("/")
-        return f"{repo_url}/commits/HEAD/{path}" if repo_url else None
+        if self.repo_url:
+            return f"{self.repo_url.rstrip('/')}/commits/HEAD/{path}"
+        return posixpath.relpath(f"history/{uri}", posixpath.dirname(uri) or ".")
 
     def _related(self, sop, uri: str) -> str:
         """Nearest pages by embedding (from the search index), plus the SOP's own `related` ids."""

@@ -74,6 +74,26 @@ def test_sop_page_shows_owner_git_change_and_history(site_ws, tmp_path):
     assert 'href="../invoice-check/"' in related
 
 
+def test_without_a_git_host_each_sop_gets_a_history_page(site_ws, tmp_path):
+    import git
+
+    repo = git.Repo(site_ws.root)
+    page = site_ws.sops / "invoicing.md"
+    page.write_text(page.read_text() + "\nOne more check before sending.\n")
+    repo.git.add(str(page))
+    repo.git.commit("-m", "Invoicing: add <b>final</b> check", "--author", "Sam Lee <sam@brightside.example>")
+    site = build_site(site_ws, "team", tmp_path / "site")
+    html = read(site, "invoicing/index.html")
+    card = html[html.index('class="opsys-card"'):html.index('id="purpose"')]
+    assert "by Sam Lee" in card and 'href="../history/invoicing/"' in card
+    history = read(site, "history/invoicing/index.html")
+    rows = re.sub(r"<[^>]+>", " ", history[history.index("<table"):history.index("</table>")])
+    assert rows.index("Sam Lee") < rows.index("Priya Natarajan")  # newest first
+    assert "<b>final</b>" not in history and "final" in history  # commit subjects are text, never HTML
+    nav = read(site, "index.html")
+    assert "history/invoicing" not in nav  # history pages stay out of the navigation
+
+
 def test_workflow_pages_link_sops_and_rules_with_diagrams(site_ws, tmp_path):
     site = build_site(site_ws, "team", tmp_path / "site")
     wf = read(site, "system-map/workflows/index.html")
