@@ -23,6 +23,7 @@ from opsys.workspace import Workspace
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.05
+BATCH_FILES = 50  # files consumed per intake batch when a backlog is waiting
 
 
 class AlreadyWatching(Exception):
@@ -81,19 +82,21 @@ class Watcher:
                 target = getattr(event, "dest_path", "") or event.src_path
                 watcher.events.put(Path(os.fsdecode(target)))
 
-        _ = self.rt.intake  # load models before announcing we are up
-        observer = Observer()
-        observer.schedule(Handler(), str(inbox), recursive=False)
-        observer.schedule(Handler(), str(self.rt.ws.crm_drop), recursive=False)  # CRM exports
-        observer.start()  # start first, scan second: nothing can fall between the two
-        from opsys.knowledge.watch import SopReindexer  # keeps `opsys search` current as sops/ changes
+        observer = reindexer = None
+        try:  # from here on, whatever fails releases the lock and stops what was started
+            self.rt.classifier.classify_many(["warm up"])  # the embedding model loads before we are up
+            observer = Observer()
+            observer.schedule(Handler(), str(inbox), recursive=False)
+            observer.schedule(Handler(), str(self.rt.ws.crm_drop), recursive=False)  # CRM exports
+            observer.start()  # start first, scan second: nothing can fall between the two
+            from opsys.knowledge.watch import SopReindexer  # keeps `opsys search` current as sops/ changes
 
-        reindexer = SopReindexer(self.rt.ws.sops, self.rt.ws.var, self.rt.map.classifier.embedding.model).start()
-        try:
+            reindexer = SopReindexer(self.rt.ws.sops, self.rt.ws.var,
+                                     self.rt.map.classifier.embedding.model).start()
             self._scan()
             log.info("watching %s", inbox)
             next_rescan = time.monotonic() + self.settings.rescan_seconds
-            next_tick = time.monotonic() + self.rt.map.pipeline.tick_seconds
+            next_tick = time.monotonic()  # at once: notifications left unsent by the last run go out now
             while not self.stop_flag.is_set():
                 self._drain_events()
                 ready = self._ready()
@@ -107,9 +110,11 @@ class Watcher:
                     next_tick = time.monotonic() + self.rt.map.pipeline.tick_seconds
                 self.stop_flag.wait(POLL_SECONDS)
         finally:
-            reindexer.stop()
-            observer.stop()
-            observer.join(timeout=5)
+            if reindexer is not None:
+                reindexer.stop()
+            if observer is not None and observer.is_alive():
+                observer.stop()
+                observer.join(timeout=5)
             lock.release()
 
     # -- internals -----------------------------------------------------------------------------
@@ -153,8 +158,13 @@ class Watcher:
         if exports:
             self._import_crm(exports)
         paths = [p for p in paths if p not in exports]
-        if not paths:
-            return
+        # a backlog goes in batches: stop is honoured between them, and a failure holds back one batch only
+        for start in range(0, len(paths), BATCH_FILES):
+            if self.stop_flag.is_set():
+                return  # the rest stays in the inbox; the next start-up scan finds it
+            self._consume(paths[start:start + BATCH_FILES])
+
+    def _consume(self, paths: list[Path]) -> None:
         try:
             report = self.rt.intake.consume(paths)
             for note in report.notes:

@@ -36,24 +36,29 @@ class Runtime:
         from opsys.store.inquiries import list_inquiries
         from opsys.views.leads_page import render_leads_page, write_page
 
-        result = dispatch_pending(self.db, self.map.team)
+        result = dispatch_pending(self.db, self.map.team, self.ws.send_lock)
         write_page(self.ws.pages / "leads.md", render_leads_page(list_inquiries(self.db), self.map))
         return AfterIntake(result.sent, result.failed)
 
     def tick(self, now: "datetime | None" = None) -> dict[str, object]:
-        """The periodic step (`opsys tick`, the watcher, every CRM import): link CRM records to new
-        intake contacts, write what is new back to the CRM outbox, rebuild the pipeline page."""
+        """The periodic step (`opsys tick`, the watcher, every CRM import): retry notifications still
+        due, link CRM records to new intake contacts, write what is new back to the CRM outbox,
+        rebuild the pipeline page."""
         from opsys.intake.crm_import import CrmImporter
         from opsys.notify.crm_writeback import write_back
+        from opsys.notify.dispatch import dispatch_pending
+        from opsys.store.crm import list_deals
+        from opsys.store.locks import exclusive
         from opsys.views.pipeline_page import build_pipeline_page
 
-        from opsys.store.crm import list_deals
-
+        sent = dispatch_pending(self.db, self.map.team, self.ws.send_lock)
         linked = CrmImporter(self.ws, self.map, self.db).link()
         deals = list_deals(self.db)
-        files = write_back(self.db, self.ws.outbox / "crm", self.map, now, deals)
+        with exclusive(self.ws.send_lock):  # two processes must not write the same items twice
+            files = write_back(self.db, self.ws.outbox / "crm", self.map, now, deals)
         page = build_pipeline_page(self.db, self.ws.pages, self.map, now, deals=deals)
-        return {"linked": linked, "writeback": [str(f.file) for f in files], "page": str(page)}
+        return {"linked": linked, "writeback": [str(f.file) for f in files], "page": str(page),
+                "notifications_sent": sent.sent, "notifications_failed": sent.failed}
 
 
 @dataclass(frozen=True)

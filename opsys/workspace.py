@@ -64,6 +64,11 @@ class Workspace:
         return self.var / "watch.lock"
 
     @property
+    def send_lock(self) -> Path:
+        """Held while notifications or CRM write-back files go out: one sender at a time."""
+        return self.var / "send.lock"
+
+    @property
     def crm_drop(self) -> Path:
         return self.var / "crm"
 
@@ -111,8 +116,10 @@ def init_workspace(target: Path, *, force: bool = False) -> Workspace:
         else:
             shutil.copy2(src, dst)
     gitignore = target / ".gitignore"
-    if not gitignore.exists():
-        gitignore.write_text("# runtime data holds client personal data: never commit it\nvar/\n")
+    lines = gitignore.read_text(encoding="utf-8").splitlines() if gitignore.exists() else []
+    if not {"var", "var/", "/var", "/var/"} & {line.strip() for line in lines}:
+        with gitignore.open("a", encoding="utf-8") as f:  # a firm's own .gitignore is kept, var/ added
+            f.write(("\n" if lines else "") + "# runtime data holds client personal data: never commit it\nvar/\n")
     ws = Workspace(target)
     ws.ensure_dirs()
     return ws

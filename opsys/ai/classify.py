@@ -161,5 +161,9 @@ class MessageClassifier:
             _warn_once(self._llm_key, self._llm_status)
             self._llm = None
             return None
+        except Exception as e:  # one message the model chokes on (context, a llama.cpp error): embedding kept
+            log.warning("the local LLM failed on one message, the embedding label is kept: %s", e)
+            self._llm_status = f"the local LLM failed on a message ({type(e).__name__}: {e}); embedding kept"
+            return None
         self.llm_calls += 1
         return prediction

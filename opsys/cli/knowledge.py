@@ -18,11 +18,13 @@ def register(app: typer.Typer) -> None:
 
 def _embedding_model(ws) -> str:
     """The model classifier.yml names (one model for the whole workspace); bundled if the map is unreadable."""
-    try:
-        from opsys.config.loader import load_system_map
+    from opsys.config.loader import ConfigError, load_system_map
 
+    try:
         return load_system_map(ws.system_map).classifier.embedding.model
-    except Exception:
+    except (ConfigError, OSError) as e:
+        typer.secho(f"warning: the system map cannot be read, so the bundled embedding model is used "
+                    f"(run `opsys check`): {str(e).splitlines()[0]}", fg=typer.colors.YELLOW, err=True)
         return "bundled"
 
 
@@ -55,17 +57,22 @@ def search(
     query: Annotated[str, typer.Argument(help="A question in your own words.")],
     k: Annotated[int, typer.Option("-k", help="How many procedures to return.", min=1)] = 5,
     mode: Annotated[str, typer.Option(help="hybrid | bm25 | vector")] = "hybrid",
+    audience: Annotated[str, typer.Option(help="team: leave founder-only SOPs out; founder: all.")] = "founder",
     as_json: JsonOpt = False,
 ) -> None:
     """Find procedures by meaning and by word (BM25 + vectors, reciprocal rank fusion)."""
+    from opsys.ai.errors import ModelUnavailable
     from opsys.knowledge.search import IndexMissing, Searcher
 
     if mode not in ("hybrid", "bm25", "vector"):
         fail("--mode must be hybrid, bm25 or vector", 2)
+    if audience not in ("team", "founder"):
+        fail("--audience must be team or founder", 2)
     ws = workspace()
     try:
-        hits = Searcher(ws.var, _embedding_model(ws)).search(query, k=k, mode=mode)  # type: ignore[arg-type]
-    except IndexMissing as e:
+        hits = Searcher(ws.var, _embedding_model(ws)).search(query, k=k, mode=mode,  # type: ignore[arg-type]
+                                                             audience=audience)
+    except (IndexMissing, ModelUnavailable) as e:
         fail(str(e), 2)
     site = _site_url(ws)
     if as_json:
@@ -109,4 +116,10 @@ def serve(
     ws = workspace()
     if audience not in ("team", "founder"):
         fail("--audience must be team or founder", 2)
-    serve_site(ws, port=port, audience=audience, build=build, model=_embedding_model(ws))
+    try:
+        serve_site(ws, port=port, audience=audience, build=build, model=_embedding_model(ws))
+    except OSError as e:  # a busy port, or no built site with --no-build
+        fail(f"cannot serve: {e}; pick another --port or build the site first", 2)
+    except Exception as e:  # mkdocs: a broken mkdocs.yml or page
+        fail(f"building the site failed: {e}; fix mkdocs.yml or the page named above, or run "
+             "`mkdocs build` to see the details", 2)

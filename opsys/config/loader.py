@@ -147,7 +147,19 @@ def _cross_check(root: Path, m: SystemMap) -> list[ConfigProblem]:
             ConfigProblem(routing_path, _line_of(rnode, ("overflow_owner",)), "overflow_owner",
                           f"unknown person {m.routing.overflow_owner!r}; known: {', '.join(sorted(ids))}")
         )
+    names: set[str] = set()
+    tiers = set(m.scoring.client_tier) | {"none"}
     for i, rule in enumerate(m.routing.rules):
+        if rule.name in names:  # workflows.yml and the audit log name rules: a name must mean one rule
+            problems.append(ConfigProblem(routing_path, _line_of(rnode, ("rules", i, "name")), f"rules[{i}].name",
+                                          f"rule name {rule.name!r} is used twice; give each rule its own name"))
+        names.add(rule.name)
+        for tier in rule.when.client_tier or []:
+            if tier not in tiers:
+                problems.append(ConfigProblem(routing_path, _line_of(rnode, ("rules", i, "when", "client_tier")),
+                                              f"rules[{i}].when.client_tier",
+                                              f"unknown tier {tier!r}; scoring.yml client_tier has "
+                                              f"{', '.join(sorted(tiers))}"))
         if rule.assign and rule.assign.role and rule.assign.role not in roles:
             problems.append(ConfigProblem(routing_path, _line_of(rnode, ("rules", i, "assign", "role")),
                                           f"rules[{i}].assign.role",
@@ -177,6 +189,12 @@ def _cross_check(root: Path, m: SystemMap) -> list[ConfigProblem]:
         if pid not in ids:  # a typo would silently drop that person's CRM load from the dashboard
             problems.append(ConfigProblem(pipeline_path, _line_of(pnode, ("owners", alias)), f"owners.{alias}",
                                           f"unknown person {pid!r}; team.yml has {', '.join(sorted(ids))}"))
+    from opsys.sources.crm.mapped import crm_settings
+
+    try:  # the CRM column mapping: a mistake must stop `opsys check`, not every later import
+        crm_settings(m.tools, root)
+    except ConfigError as e:
+        problems.extend(e.problems)
     problems.extend(_cross_check_workflows(root, m))
     return problems
 

@@ -226,7 +226,7 @@ class EmbeddingSettings(_Strict):
 class LlmSettings(_Strict):
     enabled: bool = True
     model_path: str = Field("bundled", description="'bundled' (SmolLM2-135M) or the path of any GGUF file")
-    n_ctx: int = Field(1024, ge=256)
+    n_ctx: int = Field(1024, ge=768)  # the few-shot prompt alone is ~480 tokens
     n_threads: int | None = None
     max_tokens: int = Field(48, ge=8)
 

@@ -127,4 +127,7 @@ def _text(text: str | None) -> str:
 
 def _utc(when: datetime) -> datetime:
     """Aware UTC; a naive time is taken to be UTC already."""
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    try:
+        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59-01:00 has no UTC time: keep the wall time, called UTC
+        return when.replace(tzinfo=UTC)

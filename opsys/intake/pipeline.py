@@ -7,7 +7,8 @@ completes the move and changes nothing else, so every file ends processed exactl
 
 from __future__ import annotations
 
-import fcntl
+import codecs
+import hashlib
 import logging
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ from opsys.sources.errors import SourceError
 from opsys.store.contacts import upsert_contact
 from opsys.store.db import write_transaction
 from opsys.store.events import record_event
+from opsys.store.locks import exclusive
 from opsys.store.inquiries import add_assignment, insert_inquiry, open_loads, queue_notification
 from opsys.store.source_files import file_status, mark_file
 from opsys.workspace import Workspace
@@ -87,13 +89,8 @@ class _Parsed:
 @contextmanager
 def intake_lock(ws: Workspace) -> Iterator[None]:
     """One consumer at a time per workspace (watcher and `opsys ingest` may run together)."""
-    ws.var.mkdir(parents=True, exist_ok=True)
-    with (ws.var / "intake.lock").open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with exclusive(ws.var / "intake.lock"):
+        yield
 
 
 class Intake:
@@ -112,7 +109,11 @@ class Intake:
         report = IntakeReport()
         with intake_lock(self.ws):
             parsed: list[_Parsed] = []
+            seen: set[Path] = set()
             for path in paths:
+                if Path(path).resolve() in seen:  # a path given twice counts once
+                    continue
+                seen.add(Path(path).resolve())
                 outcome = self._prepare(path, parsed)
                 if outcome:
                     report.outcomes.append(outcome)
@@ -131,19 +132,34 @@ class Intake:
         path = Path(path)
         if not path.is_file():
             return FileOutcome(path, "skipped", "not a file (already moved?)")
-        size = path.stat().st_size
-        sha = sha256_of(path)
+        limit_mb = self.map.sources.intake.max_file_mb
+        try:
+            size = path.stat().st_size
+            # one read: the bytes hashed are the bytes parsed (a file over the limit is only hashed)
+            data = path.read_bytes() if size <= limit_mb * 1024 * 1024 else None
+            sha = hashlib.sha256(data).hexdigest() if data is not None else sha256_of(path)
+        except FileNotFoundError:
+            return FileOutcome(path, "skipped", "gone before it could be read (moved by someone else?)")
+        except OSError as e:  # unreadable now: left where it is, retried at the next scan
+            return FileOutcome(path, "skipped", f"cannot be read ({e}); fix its permissions")
+        size = len(data) if data is not None else size
         seen = file_status(self.db, sha)
         if seen is not None and seen["status"] == "processed":
             return self._already_processed(path, sha, seen)
         try:
-            leads = self._parse(path, size)
+            leads = self._parse(path, size, data)
         except QuarantineReason as q:
             return self._quarantine(path, sha, size, q)
+        except Exception as e:  # a reader bug on one odd file must not stop the rest of the inbox
+            log.exception("reading %s failed", path)
+            return self._quarantine(path, sha, size, QuarantineReason(
+                f"unexpected error while reading it ({type(e).__name__}: {e})",
+                "check that the file opens in a mail client or text editor; if it does, report it as an "
+                "opsys bug together with the file"))
         parsed.append(_Parsed(path, sha, size, leads))
         return None
 
-    def _parse(self, path: Path, size: int) -> list[Lead]:
+    def _parse(self, path: Path, size: int, data: bytes | None) -> list[Lead]:
         limit_mb = self.map.sources.intake.max_file_mb
         if size == 0:
             raise QuarantineReason("the file is empty", "drop the file again once it has content")
@@ -157,8 +173,9 @@ class Intake:
                 f"'{path.suffix or path.name}' files are not an inbound format",
                 f"save it as one of {', '.join(SUPPORTED_SUFFIXES)} (see README, 'Inbound formats')",
             )
-        data = path.read_bytes()
-        if b"\x00" in data[:BINARY_SNIFF_BYTES]:
+        if data is None:  # _prepare reads every file within the limit; this is for other callers
+            data = path.read_bytes()
+        if b"\x00" in data[:BINARY_SNIFF_BYTES] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise QuarantineReason(
                 "the file is binary (it contains NUL bytes), not text",
                 f"export it as text in one of {', '.join(SUPPORTED_SUFFIXES)}",
@@ -197,7 +214,7 @@ class Intake:
         with write_transaction(self.db):
             seen = file_status(self.db, p.sha256)
             if seen is not None and seen["status"] == "processed":
-                # another consumer committed this content while we were classifying
+                # the same content twice in one batch (two names): the first copy was just stored
                 return self._already_processed_locked(p.path, p.sha256, seen)
             for lead, cls in zip(p.leads, labels):
                 ids.append(self._store_one(p.sha256, lead, cls))
@@ -217,7 +234,8 @@ class Intake:
         decision = route(lead, cls, score, client, loads, m)
         match = upsert_contact(db, name=lead.name, email=lead.email, phone=lead.phone, company=lead.company,
                                client_account=client.name if client else None,
-                               tier=client.tier if client else None)
+                               tier=client.tier if client else None,
+                               match_phone=lead.fields.get("phone_source") != "body")
         inquiry = insert_inquiry(db, contact_id=match.contact_id, sha256=sha, lead=lead, cls=cls,
                                  score=score, route=decision)
         subj = {"subject_type": "inquiry", "subject_id": inquiry}
@@ -243,8 +261,9 @@ class Intake:
                      decision={"action": decision.action, "owner": decision.owner_id}, **subj,
                      message=decision.reason)
         if decision.owner_id and decision.action != "spam":
-            add_assignment(db, inquiry, decision.owner_id, "escalation" if decision.action == "escalate" else "lead"
-                           if cls.is_lead else "client")
+            kind = ("escalation" if decision.action == "escalate" else "lead" if cls.is_lead
+                    else "client" if client else "other")
+            add_assignment(db, inquiry, decision.owner_id, kind)
             if decision.action in ("notify", "escalate"):
                 self._queue_notifications(inquiry, decision.owner_id, lead, score, decision.action)
         return inquiry

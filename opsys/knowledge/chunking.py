@@ -28,6 +28,7 @@ class Chunk:
     line: int
     text: str
     url: str        # site URL relative to the site root
+    audience: str = "team"  # the page's frontmatter `audience`: founder-only pages stay out of team searches
 
     def embed_text(self) -> str:
         """Title and heading lead the text: they carry most of what a section is about."""
@@ -97,8 +98,9 @@ def chunk_sop(sop: Sop) -> list[Chunk]:
         for n, part in enumerate(_windows(text)):
             chunks.append(Chunk(id=f"{sop.rel}#{anchor}:{n}", rel=sop.rel, sop_id=sop.sop_id, title=title,
                                 section=section, anchor=anchor, line=line, text=part,
-                                url=url + (f"#{anchor}" if anchor else "")))
+                                url=url + (f"#{anchor}" if anchor else ""), audience=sop.audience))
     if not chunks:  # a page with only a title still deserves to be found
         chunks.append(Chunk(id=f"{sop.rel}#:0", rel=sop.rel, sop_id=sop.sop_id, title=title, section=title,
-                            anchor="", line=sop.body_line, text=plain(sop.body) or title, url=url))
+                            anchor="", line=sop.body_line, text=plain(sop.body) or title, url=url,
+                            audience=sop.audience))
     return chunks

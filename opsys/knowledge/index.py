@@ -21,7 +21,7 @@ from opsys.knowledge.sop import iter_markdown, parse_sop
 log = logging.getLogger(__name__)
 
 COLLECTION = "sops"
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: chunks carry their page's audience
 EMBED_BATCH = 256
 UPSERT_BATCH = 2000
 

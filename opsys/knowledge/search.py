@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-from opsys.knowledge.index import IndexPaths, open_collection
+from opsys.knowledge.index import IndexPaths, load_state, open_collection
 
 Mode = Literal["hybrid", "bm25", "vector"]
 
@@ -68,6 +67,12 @@ class Searcher:
         self.paths = IndexPaths(var)
         if not self.paths.chunks.exists():
             raise IndexMissing(f"no search index in {self.paths.dir}: run `opsys index` first")
+        from opsys.ai.embeddings import model_name
+
+        built_with = load_state(self.paths).get("model")
+        if built_with != model_name(model):  # other vectors: a dimension error, or rankings without meaning
+            raise IndexMissing(f"the search index in {self.paths.dir} was built with {built_with or 'an older opsys'}"
+                               f", not {model_name(model)}: run `opsys index` to rebuild it")
         self.chunks: list[dict] = json.loads(self.paths.chunks.read_text(encoding="utf-8"))
         self.row = {c["id"]: i for i, c in enumerate(self.chunks)}
         self.vector_weight, self.bm25_weight, self.rrf_k, self.gate = vector_weight, bm25_weight, rrf_k, gate
@@ -113,17 +118,19 @@ class Searcher:
 
     # -- fusion and page-level results --------------------------------------------------------
 
-    def search(self, query: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
+    def search(self, query: str, k: int = 5, mode: Mode = "hybrid", audience: str = "founder") -> list[Hit]:
+        """The best section of each of the `k` best pages; `audience="team"` leaves founder-only pages out."""
         query = query.strip()
         if not query:
             return []
+        visible = ("team",) if audience == "team" else ("team", "founder")
         fused: dict[int, float] = {}
         allowed: set[int] | None = None
         if mode in ("hybrid", "vector"):
             ranked = self.vector_ranked(query)
             for rank, (row, _) in enumerate(ranked):
                 fused[row] = fused.get(row, 0.0) + self.vector_weight / (self.rrf_k + rank + 1)
-            if mode == "hybrid" and self.gate:
+            if mode == "hybrid" and self.gate and ranked:
                 # BM25 re-ranks what the vectors found instead of pulling in word-overlap-only sections
                 allowed = {row for row, _ in ranked[: self.gate]}
         if mode in ("hybrid", "bm25"):
@@ -132,6 +139,8 @@ class Searcher:
                     fused[row] = fused.get(row, 0.0) + self.bm25_weight / (self.rrf_k + rank + 1)
         best: dict[str, tuple[float, int]] = {}
         for row, score in fused.items():
+            if self.chunks[row].get("audience", "founder") not in visible:
+                continue
             rel = self.chunks[row]["rel"]
             if rel not in best or score > best[rel][0]:
                 best[rel] = (score, row)
@@ -145,11 +154,6 @@ class Searcher:
                             snippet=snippet(c["text"], terms), score=round(score / top, 4),
                             url=c["url"], rel=c["rel"]))
         return hits
-
-    def timed_search(self, query: str, k: int = 5) -> tuple[list[Hit], float]:
-        t = time.perf_counter()
-        hits = self.search(query, k)
-        return hits, time.perf_counter() - t
 
 
 def snippet(text: str, terms: list[str], width: int = 200) -> str:

@@ -17,6 +17,14 @@ _REVIEW = re.compile(r"^\s*(\d+)\s*(day|week|month|year)s?\s*$", re.I)
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _ATTR_LIST = re.compile(r"\s*\{[^}]*\}\s*$")
+_EXPLICIT_ID = re.compile(r"\{[^}]*#([\w-]+)[^}]*\}\s*$")  # attr_list: `## Steps {#steps-in-short}`
+AUDIENCES = ("team", "founder")
+
+
+def page_audience(meta: dict | None, generated: bool) -> str:
+    """Who may see a page. Generated pages carry client data: without a say, they are founder-only."""
+    value = str((meta or {}).get("audience") or ("founder" if generated else "team")).lower()
+    return value if value in AUDIENCES else "founder"
 
 
 class SopMeta(BaseModel):
@@ -78,6 +86,10 @@ class Sop:
     headings: list[Heading] = field(default_factory=list)
 
     @property
+    def audience(self) -> str:
+        return page_audience(self.raw_meta, generated=False)
+
+    @property
     def is_index(self) -> bool:
         return Path(self.rel).name.lower() in INDEX_NAMES
 
@@ -118,9 +130,13 @@ def slugify(text: str) -> str:
 
 
 def _plain_heading(text: str) -> str:
+    """The heading's text as toc sees it after inline Markdown: markup gone, words (and `_` in words) kept."""
     text = _ATTR_LIST.sub("", text)
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # links keep their words
-    return re.sub(r"[`*_]", "", text).strip()
+    text = re.sub(r"<[^>]+>", "", text)                    # inline HTML: tags go, their words stay
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)           # strong
+    text = re.sub(r"(?<!\w)([*_])(.+?)\1(?!\w)", r"\2", text)  # emphasis; snake_case stays whole
+    return text.replace("`", "").strip()
 
 
 def parse_headings(body: str, first_line: int) -> list[Heading]:
@@ -137,7 +153,8 @@ def parse_headings(body: str, first_line: int) -> list[Heading]:
         if not m:
             continue
         text = _plain_heading(m.group(2))
-        anchor = slugify(text)
+        explicit = _EXPLICIT_ID.search(m.group(2))
+        anchor = explicit.group(1) if explicit else slugify(text)
         # toc makes duplicates unique as anchor_1, anchor_2...
         if anchor in seen:
             seen[anchor] += 1
@@ -169,6 +186,9 @@ def parse_sop(path: Path, root: Path) -> Sop:
               meta_line=1 if fm is not None else 0, body=body, body_line=body_line)
     sop.headings = parse_headings(body, body_line)
     if fm is None:
+        if text.lstrip("\ufeff").split("\n", 1)[0].strip() == "---":
+            sop.meta_errors.append((1, "frontmatter opened with `---` is never closed: add a `---` line after "
+                                       "its last field (or remove the opening `---`)"))
         return sop
     try:
         data = yaml.safe_load(fm)

@@ -120,7 +120,9 @@ def write_back(db: sqlite3.Connection, outbox: Path, m: SystemMap, now: datetime
     for kind, items in batches.items():
         if not items:
             continue
-        path = outbox / f"{layout}-{kind}-{stamp}.csv"
+        path, n = outbox / f"{layout}-{kind}-{stamp}.csv", 2
+        while path.exists():  # two runs in one second: two files, never one replacing the other
+            path, n = outbox / f"{layout}-{kind}-{stamp}-{n}.csv", n + 1
         _write_csv(path, cols[kind], [row for _, row in items])
         with write_transaction(db):
             wid = store.record_writeback(db, layout, kind, path.name, [k for k, _ in items])
@@ -176,7 +178,8 @@ def _owner_updates(db: sqlite3.Connection, m: SystemMap, layout: str, done: set[
             routed[x.contact_id] = x.owner_id
     out = []
     for r in db.execute("SELECT crm, kind, external_id, email, owner, lead_contact_id FROM crm_contacts"
-                        " WHERE lead_contact_id IS NOT NULL AND crm = ?", (layout,)):
+                        " WHERE lead_contact_id IS NOT NULL AND crm = ? AND kind IN ('contact', 'lead')",
+                        (layout,)):
         person = routed.get(r["lead_contact_id"])
         if not person or owner_person(r["owner"], m.team, m.pipeline.owners) == person:
             continue

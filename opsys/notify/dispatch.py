@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
 from opsys.config.models import Team
 from opsys.store.db import write_transaction
 from opsys.store.events import record_event, utcnow
+from opsys.store.locks import exclusive
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -38,8 +40,17 @@ def send_apprise(url: str, title: str, body: str) -> str | None:
     return None if ok else (captured.splitlines()[-1] if captured else "delivery failed")
 
 
-def dispatch_pending(db: sqlite3.Connection, team: Team) -> DispatchResult:
-    """Try every pending notification once; after MAX_ATTEMPTS it is marked failed for a human."""
+def dispatch_pending(db: sqlite3.Connection, team: Team, lock: Path | None = None) -> DispatchResult:
+    """Try every pending notification once; after MAX_ATTEMPTS it is marked failed for a human.
+    `lock` (a file) makes senders in several processes take turns; pass it wherever two may run."""
+    if lock is None:
+        return _dispatch(db, team)
+    # the watcher and `opsys ingest` may both dispatch: the second waits, then finds the rows sent
+    with exclusive(lock):
+        return _dispatch(db, team)
+
+
+def _dispatch(db: sqlite3.Connection, team: Team) -> DispatchResult:
     pending = db.execute("SELECT * FROM notifications WHERE status = 'pending' ORDER BY id").fetchall()
     sent = failed = 0
     for n in pending:

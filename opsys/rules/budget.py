@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,8 @@ class Budget:
 _CODES = r"USD|EUR|GBP|CAD|AUD|NZD|CHF"
 _CUR_BEFORE = rf"US\$|CA?\$|AU?\$|NZ\$|[$€£¥]|\b(?:{_CODES})\b"
 _CUR_AFTER = rf"[$€£¥]|\b(?:{_CODES})\b|\b(?:dollars?|euros?|bucks)\b"
-# 25,000 / 18.000 / 18 000 (no-break space) / 25,000.50 / 18.500,50, else a plain or decimal number
-_NUM = r"\d{1,3}(?:[,.\u00a0\u202f']\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d+)?"
+# 25,000 / 18.000 / 18 000 (a space or no-break space) / 25,000.50 / 18.500,50, else a plain or decimal number
+_NUM = r"\d{1,3}(?:[,.\u00a0\u202f' ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d+)?"
 # Single-letter suffixes must touch the number ("25k"), so "5 m" or "3 km" are not millions.
 _SUFFIX = r"\s?(?:million|mil|mio|thousand|grand|billion|bn)\b|(?:k|m)\b"
 _SEP = r"\s*(?:-|–|—|to)\s*"
@@ -42,7 +43,7 @@ def _amount(p: str) -> str:
 
 
 _CANDIDATE = re.compile(
-    r"(?<![\w.])(?<!\d[,/:\-])"  # not the middle of a number, date, time or phone number
+    r"(?<![\w.])(?<!\d[,/:\- ])"  # not the middle of a number, date, time or phone number
     rf"(?:between\s+{_amount('a')}\s+and\s+{_amount('b')}|{_amount('c')}(?:{_SEP}{_amount('d')})?)"
     r"(?P<plus>\s?\+)?"
     r"(?!\d|[.,/:\-]\d|\s?%|\s?percent)",
@@ -155,7 +156,7 @@ def _part(m: re.Match, p: str) -> tuple[float, float, str | None] | None:
 
 def _number(raw: str, has_suffix: bool) -> float | None:
     """Read 25,000 / 18.000 / 18.500,50 / 7.5 / 1,5 the way the writer meant it."""
-    s = re.sub(r"[\u00a0\u202f']", "", raw)
+    s = re.sub(r"[\u00a0\u202f' ]", "", raw)
     if "," in s and "." in s:
         decimal = "," if s.rfind(",") > s.rfind(".") else "."
         thousands = "." if decimal == "," else ","
@@ -189,7 +190,17 @@ def _accepted(text: str, m: re.Match, budget: Budget) -> bool:
         return False  # "10k monthly visitors", "budget ... 40 pages"
     if has_suffix:
         return True
+    if _looks_like_a_year(m, text):
+        return False  # "budget for the 2027 launch": a year, whatever money word precedes it
     return budget.low >= 100 and _after_money_word(text, m.start())
+
+
+def _looks_like_a_year(m: re.Match, text: str) -> bool:
+    """A bare number within five years of now, not followed by a rate ("2026 per month" is money)."""
+    raw = m[0].strip()
+    if not re.fullmatch(r"\d{4}", raw) or abs(int(raw) - date.today().year) > 5:
+        return False
+    return not _RATE.match(text[m.end():].strip())
 
 
 def _next_words(after: str) -> list[str]:

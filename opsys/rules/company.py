@@ -16,7 +16,8 @@ _APPROX = r"(?:(?:about|around|roughly|approximately|approx\.?|nearly|almost|ove
 _SOLO = re.compile(r"^(?:just me|only me|me|solo|sole trader|sole proprietor|self[- ]employed|freelancer?|"
                    r"one[- ]person|1 person)\b", re.I)
 _FEWER = re.compile(r"^(?:<|less than|fewer than|under|up to)\s*\d", re.I)
-_FIRST_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
+# "1,200", "1.000" (European thousands), "10k+", "1k-5k": the first count, thousands expanded
+_FIRST_NUMBER = re.compile(r"(\d{1,3}(?:[,.]\d{3})+|\d+)(\s?k\b)?", re.I)
 
 _TEXT_PATTERNS = [
     re.compile(rf"\b(?:team|staff|crew|headcount|workforce)\s+(?:of|is|:)\s*{_APPROX}{_COUNT}"
@@ -42,7 +43,7 @@ def extract_company_size(text: str, field: str | None) -> int | None:
             return 1
         m = _FIRST_NUMBER.search(value)
         if m:
-            return int(m[0].replace(",", ""))
+            return int(re.sub(r"[,.]", "", m[1])) * (1000 if m[2] else 1)
     found: list[tuple[int, int]] = []
     for pattern in _TEXT_PATTERNS:
         m = pattern.search(text or "")

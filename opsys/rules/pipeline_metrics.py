@@ -182,15 +182,19 @@ def compute_metrics(deals: list[DealRow], m: SystemMap, now: datetime, recent_le
     for lst in (out.no_next_action, out.no_owner):
         lst.sort(key=lambda f: -(f.value or 0))
 
-    capacity = {p.id: p.capacity for p in m.team.people}
+    # One row per person however the CRM spells them ("Maya O.", her email...); unknown owners as written
+    people = {p.id: p for p in m.team.people}
+    by_person: dict[str, list[DealRow]] = defaultdict(list)
+    for owner, rows in load.items():
+        if owner:
+            by_person[owner_person(owner, m.team, pipe.owners) or f"?{owner}"].extend(rows)
     seen_people: set[str] = set()
-    for owner, rows in sorted(load.items(), key=lambda kv: -len(kv[1])):
-        if not owner:
-            continue
-        pid = owner_person(owner, m.team, pipe.owners)
-        seen_people.add(pid or "")
-        out.owners.append(OwnerLoad(owner, pid, len(rows), sum(r.state.value or 0 for r in rows),
-                                    open_assignments.get(pid or "", 0), capacity.get(pid or "")))
+    for key, rows in sorted(by_person.items(), key=lambda kv: -len(kv[1])):
+        p = people.get(key)
+        seen_people.add(key)
+        out.owners.append(OwnerLoad(p.name if p else key[1:], p.id if p else None, len(rows),
+                                    sum(r.state.value or 0 for r in rows),
+                                    open_assignments.get(key, 0) if p else 0, p.capacity if p else None))
     for p in m.team.people:  # people with no open deals still carry intake work
         if p.id not in seen_people and open_assignments.get(p.id):
             out.owners.append(OwnerLoad(p.name, p.id, 0, 0.0, open_assignments[p.id], p.capacity))

@@ -162,8 +162,9 @@ def _weekday(m: re.Match, today: date) -> date:
 
 
 def _year_end(m: re.Match, today: date) -> date | None:
-    if m["year"]:
-        target = date(int(m["year"]), 12, 31)
+    year = m["year"] or m["year2"]  # "end of 2027", "year end 2027"
+    if year:
+        target = date(int(year), 12, 31)
         return target if target >= today else None
     return date(today.year + (1 if m["next"] else 0), 12, 31)
 
@@ -190,7 +191,7 @@ _PATTERNS: list[tuple[re.Pattern, Reader]] = [
                 r"(?:the )?end of (?:the |this )?|current )month\b", re.I), _month_rel),
     (re.compile(r"\b(?:by |before |until |in |within |during |for )?(?:the )?(?:(?P<next>next )|this |"
                 r"(?:the )?end of (?:the |this )?|current )quarter\b", re.I), _quarter_rel),
-    (re.compile(r"\b(?:(?:the )?end of (?:the |this )?year|year[- ]end|"
+    (re.compile(r"\b(?:(?:the )?end of (?:the |this )?year|year[- ]end(?:\s+(?:of\s+)?(?P<year2>20\d\d))?|"
                 r"(?:the )?end of (?:(?P<next>next) year|(?P<year>20\d\d))|"
                 r"(?:by |before |during |later )this year)\b", re.I), _year_end),
     (re.compile(r"(?<!\w)(?:(?P<pyear>20\d\d)\s+)?(?:q(?P<q>[1-4])|(?P<qn>[1-4])(?:st|nd|rd|th) quarter)"

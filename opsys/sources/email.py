@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
-from email.errors import HeaderParseError
+from email.errors import HeaderParseError, MessageError
 from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser
@@ -25,14 +25,18 @@ from charset_normalizer import from_bytes
 
 from opsys.records import Attachment, InboundMessage
 from opsys.sources.errors import SourceError
-from opsys.sources.form import STRUCTURED_FIELDS, sort_fields
+from opsys.sources.form import STRUCTURED_FIELDS, canonical_field, sort_fields
 
 _PARSER = BytesParser(policy=policy.default)
 _FIX_SAVE = "save the mail from your mail client as .eml (the file starts with headers like From:, To:, Subject:)"
+# Website form robots send on behalf of many different people (whole words: "Wixted" is a person)
+_FORM_ROBOT = re.compile(
+    r"\bforms?@|\b(?:wordpress|webflow|wix|squarespace|typeform|jotform|formspree|formsubmit|wpforms|"
+    r"gravity ?forms|elementor|netlify)\b",
+    re.IGNORECASE,
+)
 _NO_REPLY = re.compile(
-    r"no[-_.]?reply|do[-_.]?not[-_.]?reply|wordpress|webflow|wix|squarespace|typeform|"
-    r"jotform|formspree|formsubmit|wpforms|gravity ?forms|elementor|netlify|mailer-daemon|"
-    r"\bforms?@|\bnotifications?@",
+    r"no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer-daemon|\bnotifications?@|" + _FORM_ROBOT.pattern,
     re.IGNORECASE,
 )
 _FORM_LINE = re.compile(r"^\s*\**\s*([A-Za-z][\w '/()?-]{0,40}?)\s*\**\s*:\s*(.*)$")
@@ -127,6 +131,11 @@ def _contact(
             contact[key] = form.known.get(key) or contact[key]
         contact["name"] = form.name() or contact["name"]
         fields.update({k: form.known[k] for k in STRUCTURED_FIELDS if form.known.get(k)})
+    elif contact["email"] == sender and _FORM_ROBOT.search(f"{sender_name or ''} <{sender}>"):
+        # a form robot is nobody to reply to, and would make every lead it relays one contact
+        contact["email"] = None
+        warnings.append(f"sender {sender} is a website form robot and the mail gives no other contact; "
+                        "stored without an email (the address is kept as notification_from)")
     elif contact["email"] == sender:
         warnings.append(f"sender {sender} is a no-reply address and the mail gives no other contact")
     return contact
@@ -365,7 +374,7 @@ def _decode_words(raw: str, hint: str | None = None) -> str:
         return _clean(raw, hint)
     try:
         return _clean(str(make_header(chunks)), hint)
-    except (LookupError, UnicodeError, ValueError):
+    except (LookupError, UnicodeError, ValueError, MessageError):  # e.g. CharsetError for `=?utf-\xe98?Q?`
         pass
     # A wrong or unknown charset in one word: decode word by word, leniently.
     out = []
@@ -436,7 +445,18 @@ def _form_lines(body: str) -> list[tuple[str, str]]:
         elif pending is not None:
             pairs.append((pending, line.strip()))
             pending = None
+        elif (cell := _table_row(line)) is not None:
+            pairs.append(cell)
     return pairs
+
+
+def _table_row(line: str) -> tuple[str, str] | None:
+    """An HTML table row of a form notification reads "Email dana@x.example": a known label, then its value."""
+    words = line.split()
+    for n in (3, 2, 1):
+        if len(words) > n and canonical_field(" ".join(words[:n])) is not None:
+            return " ".join(words[:n]), " ".join(words[n:])
+    return None
 
 
 def _date(value: str, warnings: list[str]) -> datetime | None:

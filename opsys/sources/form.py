@@ -274,6 +274,9 @@ def parse_form(data: bytes, name: str) -> InboundMessage:
             f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}",
             "correct the JSON at that spot (a missing comma, quote or brace is usual) or export the submission again",
         ) from None
+    except ValueError as err:  # valid syntax Python refuses, e.g. an integer of thousands of digits
+        raise SourceError(name, f"the JSON cannot be read: {err}",
+                          "export the submission again; no field needs a number that long") from None
     except RecursionError:
         raise SourceError(name, "the JSON is nested too deeply to be a form submission", fix_json) from None
     if not isinstance(doc, dict):

@@ -50,7 +50,8 @@ _TYPES: dict[str, Channel] = {
     "referral": "referral", "intro": "referral", "introduction": "referral",
 }
 # A colon followed by space or end of line, so "http://..." in the text is not a key.
-_HEADER_LINE = re.compile(r"^\s*([A-Za-z][\w \-]{0,30}?)\s*:(?:\s+(.*))?$")
+# `Key: value` or `Key:value`; a key ends in a letter, so "Rang at 9:15" and "http://" are text
+_HEADER_LINE = re.compile(r"^\s*([A-Za-z](?:[\w \-]{0,29}[A-Za-z])?)\s*:(?!//)\s*(.*)$")
 _FIX_FORMAT = "start the note with `Caller:` and `Phone:` lines, leave a blank line, then write the note"
 
 

@@ -26,29 +26,40 @@ def upsert_contact(
     company: str | None,
     client_account: str | None,
     tier: str | None,
+    match_phone: bool = True,
 ) -> ContactMatch:
-    """The same email or phone is the same contact; a known contact gains fields, never loses them."""
+    """The same email or phone is the same contact; a known contact gains fields, never loses them.
+
+    A phone does not make two people one when their email addresses differ (a shared reception
+    number), nor when `match_phone` is off (a number scanned from a body may be a quoted signature's).
+    Whatever cannot be stored on the contact is said in `conflict`; the lead's values stay in its events.
+    """
     by_email = db.execute("SELECT * FROM contacts WHERE email = ?", (email,)).fetchone() if email else None
     by_phone = db.execute("SELECT * FROM contacts WHERE phone = ?", (phone,)).fetchone() if phone else None
+    phone_taken = by_phone
+    if by_phone is not None and (not match_phone or (email and by_phone["email"] and by_phone["email"] != email)):
+        by_phone = None
     row, matched_on = (by_email, "email") if by_email else (by_phone, "phone") if by_phone else (None, None)
     now = utcnow()
+    conflict = None
+    if phone_taken is not None and (row is None or row["id"] != phone_taken["id"]):
+        conflict = f"phone {phone} already belongs to contact {phone_taken['id']}; kept on that contact"
+        phone = None
     if row is None:
         cur = db.execute(
             "INSERT INTO contacts (name, email, phone, company, client_account, tier, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (name, email, phone, company, client_account, tier, now, now),
         )
-        return ContactMatch(int(cur.lastrowid), True, None, (), None)
+        return ContactMatch(int(cur.lastrowid), True, None, (), conflict)
 
-    conflict = None
-    if by_email and by_phone and by_email["id"] != by_phone["id"]:
-        conflict = f"phone {phone} already belongs to contact {by_phone['id']}; kept on that contact"
-        phone = None
     updates = {}
     for field, value in (("name", name), ("email", email), ("phone", phone), ("company", company),
                          ("client_account", client_account), ("tier", tier)):
         if value and not row[field]:
             updates[field] = value
+        elif value and field in ("email", "phone") and row[field] != value and conflict is None:
+            conflict = f"{field} {value} differs from the contact's {row[field]}; the contact keeps {row[field]}"
     if updates:
         sets = ", ".join(f"{k} = ?" for k in updates)
         db.execute(f"UPDATE contacts SET {sets}, updated_at = ? WHERE id = ?", (*updates.values(), now, row["id"]))

@@ -279,20 +279,13 @@ def lead_deals(db: sqlite3.Connection, limit: int | None = None) -> list[LeadDea
     return [LeadDeal(*tuple(r)) for r in db.execute(sql)]
 
 
-def crm_contact_count(db: sqlite3.Connection) -> int:
-    return db.execute("SELECT COUNT(*) FROM crm_contacts").fetchone()[0]
-
-
 def linked_contact_ids(db: sqlite3.Connection) -> set[int]:
-    """Intake contacts the CRM already knows (as a contact or through a deal)."""
+    """Intake contacts the CRM already knows as a person (contact or lead) or through a deal; an
+    organisation linked by company name does not make the person known."""
     return {r[0] for r in db.execute(
         "SELECT lead_contact_id FROM crm_deals WHERE lead_contact_id IS NOT NULL UNION "
-        "SELECT lead_contact_id FROM crm_contacts WHERE lead_contact_id IS NOT NULL")}
-
-
-def crm_contact_for(db: sqlite3.Connection, contact_id: int) -> sqlite3.Row | None:
-    return db.execute("SELECT * FROM crm_contacts WHERE lead_contact_id = ? ORDER BY kind LIMIT 1",
-                      (contact_id,)).fetchone()
+        "SELECT lead_contact_id FROM crm_contacts WHERE lead_contact_id IS NOT NULL"
+        " AND kind IN ('contact', 'lead')")}
 
 
 # --- write-back ---------------------------------------------------------------------------------

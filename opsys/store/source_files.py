@@ -18,6 +18,7 @@ def mark_file(db: sqlite3.Connection, sha256: str, name: str, size: int, status:
         "INSERT INTO source_files (sha256, name, size, status, stored_path, error, processed_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT(sha256) DO UPDATE SET name = excluded.name, status = excluded.status,"
-        " stored_path = excluded.stored_path, error = excluded.error, processed_at = excluded.processed_at",
+        " stored_path = excluded.stored_path, error = excluded.error, processed_at = excluded.processed_at"
+        " WHERE source_files.status != 'processed'",
         (sha256, name, size, status, stored_path, error, utcnow()),
     )

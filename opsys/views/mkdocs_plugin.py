@@ -17,12 +17,12 @@ from mkdocs.config.base import Config
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
+from opsys.knowledge.sop import AUDIENCES, page_audience
 from opsys.views.escape import md_cell
 
 log = logging.getLogger("mkdocs.plugins.opsys")
 ASSETS = Path(__file__).resolve().parent / "assets"
 MERMAID_REL = Path(".vendor/mermaid/node_modules/mermaid/dist/mermaid.min.js")
-AUDIENCES = ("team", "founder")
 
 
 def find_mermaid(ws_root: Path) -> Path | None:
@@ -34,12 +34,6 @@ def find_mermaid(ws_root: Path) -> Path | None:
         if cand.is_file():
             return cand
     return None
-
-
-def page_audience(meta: dict | None, generated: bool) -> str:
-    """Who may see a page. Generated pages carry client data: without a say, they are founder-only."""
-    value = str((meta or {}).get("audience") or ("founder" if generated else "team")).lower()
-    return value if value in AUDIENCES else "founder"
 
 
 class OpsysPluginConfig(Config):
@@ -62,7 +56,7 @@ class OpsysPlugin(BasePlugin[OpsysPluginConfig]):
         self.repo_url = config.repo_url
         self.mermaid = find_mermaid(self.root)
         if not self.mermaid:
-            log.warning("opsys: Mermaid is not installed (run `make site-deps`); diagrams show as text")
+            log.warning("opsys: Mermaid is not installed (run `make site-deps`); diagrams show as their source text")
         if self.config.semantic_search:
             config.extra_javascript.append("assets/opsys/search.js")
         config.extra_css.append("assets/opsys/opsys.css")
@@ -77,7 +71,7 @@ class OpsysPlugin(BasePlugin[OpsysPluginConfig]):
         self.sops = {}
         for f in list(files.documentation_pages()):
             sop = parse_sop(Path(f.abs_src_path), docs)
-            if page_audience(sop.raw_meta, generated=False) not in self._visible():
+            if sop.audience not in self._visible():
                 files.remove(f)
                 continue
             self.sops[f.src_uri] = sop
@@ -248,8 +242,11 @@ class OpsysPlugin(BasePlugin[OpsysPluginConfig]):
     def on_post_page(self, output: str, page, config) -> str:
         """Mermaid goes in <head> of pages with diagrams: Material's bundle runs at the end of <body> and
         fetches Mermaid from a CDN unless `window.mermaid` already exists by then."""
-        if not self.mermaid or 'class="mermaid"' not in output:
+        if 'class="mermaid"' not in output:
             return output
+        if not self.mermaid:
+            # Material would fetch Mermaid from a CDN for these blocks: show their source as code instead
+            return output.replace('class="mermaid"', 'class="opsys-diagram-source"')
         from mkdocs.utils import get_relative_url
 
         src = get_relative_url("assets/opsys/mermaid.min.js", page.url)

@@ -39,8 +39,8 @@ def build_site(ws: Workspace, audience: str = "team", site_dir: Path | None = No
 class SearchService:
     """One Searcher shared by the request threads; reloaded when the index changes on disk."""
 
-    def __init__(self, ws: Workspace, model: str = "bundled"):
-        self.ws, self.model = ws, model
+    def __init__(self, ws: Workspace, model: str = "bundled", audience: str = "team"):
+        self.ws, self.model, self.audience = ws, model, audience
         self.lock = threading.Lock()
         self.searcher = None
         self.stamp = None
@@ -59,7 +59,7 @@ class SearchService:
             return self.searcher
 
     def query(self, q: str, k: int) -> list[dict]:
-        return [h.as_dict() for h in self._current().search(q, k=k)]
+        return [h.as_dict() for h in self._current().search(q, k=k, audience=self.audience)]
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -92,9 +92,11 @@ class _Handler(SimpleHTTPRequestHandler):
         log.info("%s %s", self.address_string(), fmt % args)
 
 
-def make_server(ws: Workspace, site: Path, port: int = 8000, model: str = "bundled") -> ThreadingHTTPServer:
-    """An HTTP server on 127.0.0.1 (port 0: any free port) serving `site` plus /api/search."""
-    service = SearchService(ws, model)
+def make_server(ws: Workspace, site: Path, port: int = 8000, model: str = "bundled",
+                audience: str = "team") -> ThreadingHTTPServer:
+    """An HTTP server on 127.0.0.1 (port 0: any free port) serving `site` plus /api/search, whose
+    results hold only what `audience` may see."""
+    service = SearchService(ws, model, audience)
     handler = type("Handler", (_Handler,), {"service": service})
     server = ThreadingHTTPServer(("127.0.0.1", port), partial(handler, directory=str(site)))
     server.search_service = service  # type: ignore[attr-defined]
@@ -103,16 +105,27 @@ def make_server(ws: Workspace, site: Path, port: int = 8000, model: str = "bundl
 
 def serve_site(ws: Workspace, port: int = 8000, audience: str = "team", build: bool = True,
                model: str = "bundled") -> None:
-    """Index (incrementally), build, and serve until Ctrl-C."""
+    """Index (incrementally), build, and serve until Ctrl-C. Search by meaning is a bonus: when the
+    index or the model is missing the site is served anyway and its search box uses Material's search."""
+    from opsys.ai.errors import ModelUnavailable
     from opsys.knowledge.index import build_index
 
     if ws.sops.is_dir():
-        r = build_index(ws.sops, ws.var, model)
-        print(f"search index: {r.pages} pages, {r.chunks_total} sections ({r.chunks_embedded} embedded now)")
+        try:
+            r = build_index(ws.sops, ws.var, model)
+            print(f"search index: {r.pages} pages, {r.chunks_total} sections ({r.chunks_embedded} embedded now)")
+        except ModelUnavailable as e:
+            print(f"search by meaning is off: {e}")
     site = build_site(ws, audience) if build else ws.var / "site"
-    server = make_server(ws, site, port, model)
-    server.search_service.query("warm up", 1)  # load the model before the first visitor asks
-    print(f"serving {site} ({audience} audience) at http://127.0.0.1:{server.server_address[1]}/ — Ctrl-C stops")
+    if not (site / "index.html").is_file():
+        raise FileNotFoundError(f"{site} holds no built site: run `opsys serve` without --no-build")
+    server = make_server(ws, site, port, model, audience)
+    try:
+        server.search_service.query("warm up", 1)  # load the model before the first visitor asks
+    except Exception as e:  # noqa: BLE001 — the site works without it; say why once
+        print(f"search by meaning is off until `opsys index` succeeds: {e}")
+    built = f"{audience} audience" if build else "as last built"
+    print(f"serving {site} ({built}) at http://127.0.0.1:{server.server_address[1]}/ — Ctrl-C stops")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -65,3 +65,17 @@ def test_bad_example_label(workspace):
         load_system_map(workspace.system_map)
     (problem,) = e.value.problems
     assert problem.field == "[0].category" and "smalltalk" in problem.message and problem.line == 2
+
+
+def test_routing_tiers_and_rule_names_are_checked(workspace):
+    _break(workspace.root, "routing.yml", "client_tier: [gold]", "client_tier: [golde]")
+    _break(workspace.root, "routing.yml", "- name: other-leads-queue", "- name: hot-lead-notifies-sales")
+    with pytest.raises(ConfigError) as e:
+        load_system_map(workspace.system_map)
+    found = {p.field: p for p in e.value.problems}
+    assert "unknown tier 'golde'" in found["rules[2].when.client_tier"].message
+    dup = next(p for f, p in found.items() if f.endswith(".name"))
+    assert "used twice" in dup.message
+    lines = (workspace.system_map / "routing.yml").read_text().splitlines()
+    assert "golde" in lines[found["rules[2].when.client_tier"].line - 1]
+    assert "hot-lead-notifies-sales" in lines[dup.line - 1]

@@ -53,7 +53,7 @@ def test_figures(m):
     load = {o.owner: o for o in x.owners}
     assert load["Jordan Reyes"].person_id == "jordan" and load["Jordan Reyes"].open_deals == 3
     assert load["Jordan Reyes"].open_assignments == 3 and load["Jordan Reyes"].capacity == 10
-    assert load["Maya O."].person_id == "maya"  # the pipeline.yml owners alias
+    assert load["Maya Okafor"].person_id == "maya"  # "Maya O.", through the pipeline.yml owners alias
     assert [(s.channel, s.new_leads, s.with_deal) for s in x.sources] == [("web_form", 2, 1)]
 
 
@@ -61,6 +61,17 @@ def test_over_capacity(m):
     deals = [row(str(i), "new", owner="maya@brightside.example") for i in range(5)]
     x = compute_metrics(deals, m, NOW, [], {})
     assert x.owners[0].person_id == "maya" and x.owners[0].capacity == 4 and x.owners[0].over_capacity
+
+
+def test_one_person_is_one_row_however_the_crm_spells_them(m):
+    deals = [row("1", "new", owner="Maya O."), row("2", "new", owner="Maya Okafor"),
+             row("3", "new", owner="maya@brightside.example"), row("4", "new", owner="Someone Gone")]
+    x = compute_metrics(deals, m, NOW, [], {"maya": 2})
+    rows = {o.owner: o for o in x.owners}
+    assert set(rows) == {"Maya Okafor", "Someone Gone"}
+    maya = rows["Maya Okafor"]
+    assert (maya.open_deals, maya.open_assignments, maya.capacity, maya.over_capacity) == (3, 2, 4, True)
+    assert rows["Someone Gone"].person_id is None and rows["Someone Gone"].capacity is None
 
 
 def test_owner_person(m):

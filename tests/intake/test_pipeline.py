@@ -186,3 +186,26 @@ def test_invalid_system_map_processes_nothing(workspace):
     assert result.exit_code == 2
     assert "routing.yml" in result.output and "rules" in result.output
     assert drop.exists() and not workspace.db_path.exists()
+
+
+def test_odd_files_are_quarantined_or_read_and_never_stop_the_batch(runtime):
+    """Inputs found by fuzzing the readers: each used to raise out of `consume` and stall the inbox."""
+    inbox = runtime.ws.inbox
+    (inbox / "a-bad-charset-word.eml").write_bytes(
+        b"From: =?utf-\xe98?Q?J=FCrgen?= <j@example.com>\r\nSubject: Quote\r\n\r\nWe need a new website.\r\n")
+    (inbox / "b-huge-number.json").write_text('{"email": "x@example.com", "budget": ' + "1" * 5000 + "}")
+    (inbox / "c-far-future.json").write_text(
+        '{"email": "y@example.com", "message": "Shop redesign", "submitted_at": "9999-12-31T23:59:59-01:00"}')
+    (inbox / "d-excel-unicode.csv").write_bytes("Name,Email\nDana Harbor,dana@example.com\n".encode("utf-16"))
+    good = inbox / "e-good.json"
+    good.write_text('{"email": "z@example.com", "message": "Please quote a care plan"}')
+    files = sorted(inbox.iterdir())
+    report = runtime.intake.consume(files + [good])  # one path twice: it counts once
+    status = {o.path.name: o.status for o in report.outcomes}
+    assert status == {"a-bad-charset-word.eml": "processed", "b-huge-number.json": "quarantined",
+                      "c-far-future.json": "processed", "d-excel-unicode.csv": "processed",
+                      "e-good.json": "processed"}
+    assert "no field needs a number that long" in (runtime.ws.quarantine / "b-huge-number.json.error.txt").read_text()
+    emails = {r[0] for r in runtime.db.execute("SELECT email FROM contacts")}
+    assert {"j@example.com", "y@example.com", "dana@example.com", "z@example.com"} <= emails
+    assert not list(inbox.iterdir())

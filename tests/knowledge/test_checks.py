@@ -118,3 +118,26 @@ def test_real_handbook_without_frontmatter_is_checked_without_errors(realdata):
     # every page that is not a folder index is reported as lacking SOP fields
     assert len(lacking) == len([p for p in pages if p.name.lower() not in ("readme.md", "index.md")])
     assert all(f.severity == "warning" for f in lacking)
+
+
+def test_anchors_follow_what_mkdocs_writes():
+    import markdown
+
+    from opsys.knowledge.sop import parse_headings
+
+    body = "## The `due_date` field\n\n## Steps {#steps-short}\n\n## Use <kbd>Ctrl</kbd> and *bold* words\n"
+    ours = [h.anchor for h in parse_headings(body, 1)]
+    md = markdown.Markdown(extensions=["toc", "attr_list", "md_in_html"])
+    md.convert(body)
+    theirs = [t["id"] for t in md.toc_tokens]
+    assert ours == theirs == ["the-due_date-field", "steps-short", "use-ctrl-and-bold-words"]
+
+
+def test_unclosed_frontmatter_is_an_error_not_a_plain_page(workspace):
+    page = workspace.sops / "invoicing.md"
+    lines = page.read_text(encoding="utf-8").splitlines(keepends=True)
+    closing = lines.index("---\n", 1)
+    page.write_text("".join(lines[:closing] + lines[closing + 1:]), encoding="utf-8")  # the closing --- lost
+    result = run_check(workspace)
+    assert result.exit_code == 1
+    assert "invoicing.md:1: frontmatter opened with `---` is never closed" in result.output

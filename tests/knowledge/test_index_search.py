@@ -175,3 +175,26 @@ def test_real_handbook_without_frontmatter_is_indexed_and_searchable(realdata, t
     s = Searcher(tmp_path / "var", embedder=embedder)
     top = [h.rel for h in s.search("how do I record my hours worked each week", k=3)]
     assert any("timesheet" in t or "timekeeping" in t for t in top), top
+
+
+def test_founder_only_pages_stay_out_of_team_searches(tmp_path, embedder):
+    from opsys.knowledge.index import build_index
+    from opsys.knowledge.search import Searcher
+
+    sops, var = tmp_path / "sops", tmp_path / "var"
+    shutil.copytree(REPO / "sops", sops)
+    (sops / "partner-margins.md").write_text(
+        "---\ntitle: Partner margins\naudience: founder\n---\n# Partner margins\n\n"
+        "What we pay the white-label hosting partner and the margin we keep on each care plan.\n")
+    build_index(sops, var, embedder=embedder)
+    s = Searcher(var, embedder=embedder)
+    question = "margin we keep on the hosting partner's care plans"
+    assert s.search(question, k=1)[0].rel == "partner-margins.md"
+    assert "partner-margins.md" not in {h.rel for h in s.search(question, k=19, audience="team")}
+
+
+def test_an_index_built_with_another_model_must_be_rebuilt(indexed):
+    from opsys.knowledge.search import IndexMissing, Searcher
+
+    with pytest.raises(IndexMissing, match="run `opsys index`"):
+        Searcher(indexed[0] / "var", "/models/paraphrase-multilingual")

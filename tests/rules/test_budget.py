@@ -1,3 +1,5 @@
+from datetime import date
+
 import pytest
 
 from opsys.rules.budget import Budget, extract_budget
@@ -54,6 +56,9 @@ POSITIVE = [
     ("Call 555-123-4567 about the $12k project", 12_000, 12_000, "USD"),
     ("a budget of 2000 per month", 2_000, 2_000, None),
     ("Our ad spend is about 3000/month", 3_000, 3_000, None),
+    ("Budget: 18 000 EUR", 18_000, 18_000, "EUR"),        # a plain space groups thousands too
+    ("Notre budget est de 18 000 €.", 18_000, 18_000, "EUR"),
+    ("USD 12 500 for the shop", 12_500, 12_500, "USD"),
     ("10k a month for 6 months of ads", 10_000, 10_000, None),
 ]
 
@@ -95,6 +100,9 @@ NEGATIVE = [
     "We need WCAG 2.1 AA and Section 508",
     "Suite 200, Chicago IL 60601",
     "Tel +1 312 555 0199",
+    f"The budget {date.today().year + 1} launch is fixed",  # a year near now is a date, not money
+    f"We have a budget around {date.today().year} for the rebrand?",
+    "Call 020 7946 0958 about the budget",
     "Invoice 2026-0042",
     "ROI of 300%",
     "",

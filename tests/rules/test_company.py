@@ -5,7 +5,7 @@ from opsys.rules.company import extract_company_size
 
 @pytest.mark.parametrize("field,size", [
     ("11-50", 11), ("200+", 200), ("50", 50), ("1,000+", 1000), ("51-200 employees", 51),
-    ("Just me", 1), ("Less than 10", 1), (" 1-10 ", 1),
+    ("Just me", 1), ("Less than 10", 1), (" 1-10 ", 1), ("10k+", 10_000), ("1k-5k", 1000), ("1.000-5.000", 1000),
 ])
 def test_from_field(field: str, size: int) -> None:
     assert extract_company_size("we are a team of 400", field) == size

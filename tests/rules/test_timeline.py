@@ -30,6 +30,7 @@ CASES = [
     ("by Q1", 49),                     # 2026-03-31
     ("Q3 2027", 597),                  # 2027-09-30
     ("end of the year", 324),          # 2026-12-31
+    ("year end 2027", 689),            # 2027-12-31, not this year's end
     ("2027-01-15", 339),
     ("January 15th", 339),             # next occurrence: 2027
     ("15 March", 33),

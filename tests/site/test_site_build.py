@@ -114,3 +114,13 @@ def test_untrusted_text_in_the_system_map_is_inert(site_ws, tmp_path):
     html = read(site, "system-map/index.html")
     assert "<script>alert(1)" not in html and 'href="http://evil.example"' not in html
     assert "alert(1)" in re.sub(r"&#?\w+;", "", html)  # shown as text, not dropped
+
+
+def test_without_vendored_mermaid_no_page_asks_material_for_the_cdn_copy(site_ws, tmp_path, monkeypatch):
+    import opsys.views.mkdocs_plugin as plugin
+
+    monkeypatch.setattr(plugin, "find_mermaid", lambda root: None)
+    site = build_site(site_ws, "team", tmp_path / "site")
+    wf = read(site, "system-map/workflows/index.html")
+    assert 'class="mermaid"' not in wf and "mermaid.min.js" not in wf  # Material only loads it for .mermaid
+    assert wf.count('class="opsys-diagram-source"') == 8 and "flowchart" in wf  # the source stays readable

@@ -110,3 +110,19 @@ def test_undeclared_utf8_is_read_quietly_but_a_false_label_is_reported():
     )
     assert labelled.body == "Café ☕"
     assert any("not valid us-ascii; read it as utf-8" in w for w in labelled.warnings)
+
+
+def test_html_table_form_notification_gives_the_person_not_the_robot():
+    from email.message import EmailMessage
+
+    m = EmailMessage()
+    m["From"], m["Subject"] = "WordPress <wordpress@acme.example>", "New form entry"
+    m.set_content("<table><tr><td>Name</td><td>Dana Harbor</td></tr><tr><td><b>Email</b></td>"
+                  "<td>dana@harbor.example</td></tr><tr><td>Message</td><td>We need a site</td></tr></table>",
+                  subtype="html")
+    msg = parse_email(bytes(m), "entry.eml")
+    assert (msg.name, msg.email) == ("Dana Harbor", "dana@harbor.example")
+    empty = parse_email(b"From: WordPress <wordpress@acme.example>\r\nSubject: New entry\r\n\r\nNo fields.\r\n", "e.eml")
+    assert empty.email is None and empty.fields["notification_from"] == "wordpress@acme.example"
+    person = parse_email(b"From: Tom Wixted <tom@wixted.example>\r\nSubject: hi\r\n\r\nHi\r\n", "t.eml")
+    assert person.email == "tom@wixted.example" and not any("no-reply" in w for w in person.warnings)

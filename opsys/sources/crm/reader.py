@@ -87,7 +87,8 @@ def parse_money(text: str) -> tuple[float | None, str | None]:
     s = text.strip().replace("\u00a0", " ").replace("\u202f", " ")
     if not s:
         return None, None
-    currency = next((code for sym, code in _CURRENCY.items() if sym in s), None)
+    # longest symbol first: "A$1,200" is AUD, not the "$" inside it
+    currency = next((_CURRENCY[sym] for sym in sorted(_CURRENCY, key=len, reverse=True) if sym in s), None)
     if currency is None and (m := _CODE.search(s)):
         currency = m.group(1)
     negative = s.startswith("(") and s.endswith(")")
@@ -221,7 +222,3 @@ def parse_flag(text: str) -> bool | None:
     s = text.strip().casefold()
     return True if s in _TRUE else False if s in _FALSE else None
 
-
-def parse_count(text: str) -> int | None:
-    value, _ = parse_money(text)
-    return None if value is None else int(value)
