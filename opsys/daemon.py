@@ -84,7 +84,7 @@ class Watcher:
 
         observer = reindexer = None
         try:  # from here on, whatever fails releases the lock and stops what was started
-            self.rt.classifier.classify_many(["warm up"])  # the embedding model loads before we are up
+            self.rt.classifier.warm_up()  # models load before we are up, not on the first drop
             observer = Observer()
             observer.schedule(Handler(), str(inbox), recursive=False)
             observer.schedule(Handler(), str(self.rt.ws.crm_drop), recursive=False)  # CRM exports

@@ -57,3 +57,12 @@ def test_ingest_leads_and_log_commands(workspace, shared_classifier, monkeypatch
     r = runner.invoke(app, ["-w", str(workspace.root), "log", "--json", "-n", "0"])
     kinds = [e["kind"] for e in json.loads(r.output)]
     assert {"classified", "scored", "routed", "file_processed"} <= set(kinds)
+
+
+def test_check_warns_about_a_model_path_that_does_not_exist(workspace):
+    cfg = workspace.system_map / "classifier.yml"
+    cfg.write_text(cfg.read_text().replace("model_path: bundled", "model_path: models/bigger.gguf", 1))
+    r = CliRunner().invoke(app, ["-w", str(workspace.root), "check", "--json"])
+    assert r.exit_code == 0, r.output  # degraded, not broken: intake still runs
+    (warning,) = [w for w in json.loads(r.stdout)["warnings"] if "llm.model_path" in w["message"]]
+    assert str(workspace.root / "models" / "bigger.gguf") in warning["message"]  # relative to the workspace

@@ -73,6 +73,19 @@ class MessageClassifier:
         """None while the embedding model works; else why keyword rules are classifying instead."""
         return self._embedding_status
 
+    def warm_up(self) -> None:
+        """Load and fit what classification will need, so the first message does not pay for it:
+        the embedding classifier and, when enabled, the LLM with its calibration."""
+        self.classify_many(["warm up"])
+        if self._llm is not None:
+            try:
+                self._llm.prepare()
+            except Exception as e:  # noqa: BLE001 — unusable for whatever reason: embedding labels stand
+                self._llm_status = (f"the local LLM is unavailable, low-confidence messages keep the embedding "
+                                    f"classifier's label: {e}")
+                _warn_once(self._llm_key, self._llm_status)
+                self._llm = None
+
     # -- classification ----------------------------------------------------------------------
 
     def classify(self, text: str) -> Classification:

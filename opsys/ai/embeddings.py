@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,9 +39,18 @@ def model_name(model: str = "bundled") -> str:
     return "all-MiniLM-L6-v2" if model == "bundled" else Path(model).name
 
 
-@lru_cache(maxsize=4)
+_LOADING = threading.Lock()
+
+
 def load_embedder(model: str = "bundled") -> "SentenceTransformer":
-    """Load the model once per process from a local folder; never reaches for a model hub."""
+    """Load the model once per process from a local folder; never reaches for a model hub.
+    Threads asking at once (the watcher's intake and its SOP re-indexer) share one load."""
+    with _LOADING:
+        return _load_embedder(model)
+
+
+@lru_cache(maxsize=4)
+def _load_embedder(model: str) -> "SentenceTransformer":
     path = model_path(model)
     if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
         raise ModelUnavailable(

@@ -143,6 +143,12 @@ class LocalLlm:
             raise ModelUnavailable(f"LLM file {path} could not be loaded as a GGUF model: {e}") from e
         return self._llm
 
+    def prepare(self) -> None:
+        """Load the model and measure its label prior now rather than on the first message."""
+        with self._lock:
+            self.load()
+            self.label_prior()
+
     # -- classification ----------------------------------------------------------------------
 
     def classify(self, text: str, allowed: list[str], calibrate: bool = True) -> LlmPrediction:

@@ -34,6 +34,7 @@ def init(
 def check(as_json: JsonOpt = False) -> None:
     """Validate the system map and the SOP library together. Exits 1 on errors; overdue reviews only warn."""
     from opsys.config.loader import ConfigError, load_system_map
+    from opsys.workspace import WorkspaceError
     from opsys.knowledge.checks import check_workspace_library
 
     ws = workspace()
@@ -43,9 +44,9 @@ def check(as_json: JsonOpt = False) -> None:
         m = load_system_map(ws.system_map)
     except ConfigError as e:
         problems = e.problems
-    except Exception as e:  # WorkspaceError
+    except WorkspaceError as e:
         fail(str(e), 2)
-    findings = check_workspace_library(ws.sops, ws.system_map, m)
+    findings = check_workspace_library(ws.sops, ws.system_map, m) + (_model_warnings(ws, m) if m else [])
     sop_errors = [f for f in findings if f.severity == "error"]
     warnings = [f.as_dict() for f in findings if f.severity == "warning"]
     if problems or sop_errors:
@@ -72,6 +73,20 @@ def check(as_json: JsonOpt = False) -> None:
         typer.echo(f"system map OK: {summary['people']} people, {summary['routing_rules']} routing rules, "
                    f"{summary['clients']} client accounts, {summary['examples']} labeled examples; "
                    f"SOP library OK: {pages} pages, {len(warnings)} warnings")
+
+
+def _model_warnings(ws, m) -> list:
+    """A model path that does not exist only degrades classification (keyword rules, no LLM): warn."""
+    from opsys.knowledge.checks import Finding
+
+    out = []
+    for field, value in (("embedding.model", m.classifier.embedding.model),
+                         ("llm.model_path", m.classifier.llm.model_path)):
+        if value != "bundled" and not Path(value).exists():
+            out.append(Finding(ws.system_map / "classifier.yml", None, "warning",
+                               f"{field}: {value} does not exist; classification runs without it "
+                               "(fix the path, relative to the workspace, or use `bundled`)"))
+    return out
 
 
 def demo(

@@ -57,6 +57,22 @@ class ConfigError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key written twice in one mapping (YAML would keep the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str):
+                continue
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is written twice in the same block; keep one", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -65,7 +81,7 @@ def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     except UnicodeDecodeError as e:
         raise ConfigError([ConfigProblem(path, None, "", f"not UTF-8 text ({e.reason} at byte {e.start})")])
     try:
-        return yaml.safe_load(text), yaml.compose(text)
+        return yaml.load(text, Loader=_StrictLoader), yaml.compose(text)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -96,13 +112,34 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
 def _problems(path: Path, node: yaml.Node | None, err: ValidationError, prefix: tuple = ()) -> list[ConfigProblem]:
     out = []
     for e in err.errors():
-        # pydantic adds model names for unions/validators to loc; keep only data keys
-        loc = prefix + tuple(x for x in e["loc"] if isinstance(x, int) or not str(x)[:1].isupper())
+        loc = prefix + _data_keys(node, prefix, e["loc"])
         field = ".".join(f"[{x}]" if isinstance(x, int) else str(x) for x in loc).replace(".[", "[")
         bad = e.get("input")
         shown = "" if isinstance(bad, (dict, list)) or bad is None else f" (got {bad!r})"
         out.append(ConfigProblem(path, _line_of(node, loc), field, f"{e['msg']}{shown}"))
     return out
+
+
+def _data_keys(node: yaml.Node | None, prefix: tuple, loc: tuple) -> tuple:
+    """pydantic puts model and validator names (`Person`, `function-after[...]`) in an error's loc
+    between the data keys; keep what the YAML has as keys (`SEO` in services is data), drop the rest."""
+    for key in prefix:  # walk to where the validated part starts
+        node = _child(node, key)
+    out: list = []
+    for x in loc:
+        child = _child(node, x)
+        if child is not None or isinstance(x, int) or not (str(x)[:1].isupper() or "[" in str(x)):
+            out.append(x)
+            node = child
+    return tuple(out)
+
+
+def _child(node: yaml.Node | None, key) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        return next((v for k, v in node.value if k.value == str(key)), None)
+    if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+        return node.value[key]
+    return None
 
 
 def _validate(path: Path, model: type[BaseModel]) -> BaseModel:
@@ -223,6 +260,15 @@ def _cross_check_workflows(root: Path, m: SystemMap) -> list[ConfigProblem]:
     return problems
 
 
+def _models_from_workspace(c: Any, workspace: Path) -> Any:
+    """A relative model path means one in the workspace, wherever the command is run from."""
+    def where(p: str) -> str:
+        return p if p == "bundled" or Path(p).expanduser().is_absolute() else str((workspace / p).resolve())
+
+    return c.model_copy(update={"embedding": c.embedding.model_copy(update={"model": where(c.embedding.model)}),
+                                "llm": c.llm.model_copy(update={"model_path": where(c.llm.model_path)})})
+
+
 def load_system_map(root: Path) -> SystemMap:
     """Read every file under `root` (a `system_map/` folder); raise ConfigError listing all problems."""
     root = Path(root)
@@ -240,6 +286,7 @@ def load_system_map(root: Path) -> SystemMap:
         examples = []
     if problems:
         raise ConfigError(problems)
+    parts["classifier.yml"] = _models_from_workspace(parts["classifier.yml"], root.parent)
     m = SystemMap(
         team=parts["team.yml"], sources=parts["sources.yml"], scoring=parts["scoring.yml"],
         routing=parts["routing.yml"], clients=parts["clients.yml"], classifier=parts["classifier.yml"],

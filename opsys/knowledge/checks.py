@@ -135,7 +135,13 @@ def _check_sections(sop: Sop) -> list[Finding]:
 def _section_has_numbered_list(sop: Sop, heading_line: int) -> bool:
     lines = sop.text.splitlines()
     level = next(h.level for h in sop.headings if h.line == heading_line)
+    in_fence = False
     for line in lines[heading_line:]:
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue  # a `# comment` in a shell example is no heading
         m = re.match(r"^(#{1,6})\s", line)
         if m and len(m.group(1)) <= level:
             return False

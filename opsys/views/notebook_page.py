@@ -7,6 +7,7 @@ team site must not publish it by accident.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 
@@ -28,7 +29,8 @@ def notebook_markdown(path: Path) -> str:
         if not text.strip():
             continue
         if cell.get("cell_type") == "code":
-            fence = "````" if "```" in text else "```"
+            longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+            fence = "`" * max(3, longest + 1)  # longer than any backtick run inside the code
             parts.append(f"{fence}python\n{text.rstrip()}\n{fence}")
         elif cell.get("cell_type") == "markdown":
             parts.append(text.rstrip())

@@ -83,3 +83,15 @@ def test_missing_embedding_model_falls_back_to_keywords(tmp_path, examples, monk
 def test_shipped_settings_on_clear_messages(system_map, fitted, local_llm, text, category):
     mc = MessageClassifier(system_map.classifier, system_map.examples, embedding=fitted, llm=local_llm)
     assert mc.classify(text).category == category
+
+
+def test_an_llm_error_on_a_message_keeps_the_embedding_label(examples, fitted):
+    from opsys.ai.llm import LocalLlm
+
+    tiny = LlmSettings().model_copy(update={"n_ctx": 256})  # below what the prompt needs: llama.cpp raises
+    mc = MessageClassifier(ClassifierSettings(embedding=EmbeddingSettings(min_confidence=1.0), llm=tiny),
+                           examples, embedding=fitted, llm=LocalLlm(tiny))
+    [c] = mc.classify_many([AMBIGUOUS])
+    assert c.decided_by == "embedding:all-MiniLM-L6-v2 (low confidence, llm unavailable)"
+    assert c.category == c.detail["embedding"]["category"]
+    assert "failed on a message" in mc.llm_status

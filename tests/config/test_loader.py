@@ -79,3 +79,21 @@ def test_routing_tiers_and_rule_names_are_checked(workspace):
     lines = (workspace.system_map / "routing.yml").read_text().splitlines()
     assert "golde" in lines[found["rules[2].when.client_tier"].line - 1]
     assert "hot-lead-notifies-sales" in lines[dup.line - 1]
+
+
+def test_a_key_written_twice_is_refused_with_its_line(workspace):
+    _break(workspace.root, "team.yml", "capacity: 10", "capacity: 10\n    capacity: -5")
+    with pytest.raises(ConfigError) as e:
+        load_system_map(workspace.system_map)
+    (problem,) = e.value.problems
+    assert "'capacity' is written twice" in problem.message
+    assert "capacity: -5" in (workspace.system_map / "team.yml").read_text().splitlines()[problem.line - 1]
+
+
+def test_capitalised_data_keys_stay_in_the_error_path(workspace):
+    _break(workspace.root, "team.yml", "    seo:\n", "    SEO:\n")
+    _break(workspace.root, "team.yml", "keywords: [seo, search engine", "keywords: 12 #[seo, search engine")
+    with pytest.raises(ConfigError) as e:
+        load_system_map(workspace.system_map)
+    fields = [p.field for p in e.value.problems]
+    assert "firm.services.SEO.keywords" in fields, fields

@@ -59,7 +59,7 @@
     if (!input.classList || !input.classList.contains("md-search__input") || available === false) return;
     clearTimeout(timer);
     var q = input.value.trim();
-    if (q.length < 3) { var el = box(); if (el) el.hidden = true; return; }
+    if (q.length < 3) { seq++; var el = box(); if (el) el.hidden = true; return; }  // drop answers in flight
     timer = setTimeout(function () { ask(q); }, 200);
   });
 })();
