@@ -66,3 +66,14 @@ def test_check_warns_about_a_model_path_that_does_not_exist(workspace):
     assert r.exit_code == 0, r.output  # degraded, not broken: intake still runs
     (warning,) = [w for w in json.loads(r.stdout)["warnings"] if "llm.model_path" in w["message"]]
     assert str(workspace.root / "models" / "bigger.gguf") in warning["message"]  # relative to the workspace
+
+
+def test_init_adds_var_to_an_existing_gitignore(tmp_path):
+    target = tmp_path / "firm"
+    target.mkdir()
+    (target / ".gitignore").write_text("*.pyc\n")
+    assert CliRunner().invoke(app, ["init", str(target)]).exit_code == 0
+    assert (target / ".gitignore").read_text().splitlines()[0] == "*.pyc"  # the firm's own lines kept
+    assert "var/" in (target / ".gitignore").read_text().splitlines()
+    CliRunner().invoke(app, ["init", str(target)])
+    assert (target / ".gitignore").read_text().count("var/") == 1  # said once, however often init runs

@@ -86,3 +86,10 @@ def test_missing_caller_points_at_the_caller_field(fixture_bytes):
         parse_note(fixture_bytes("broken_note_no_caller.txt"), "broken_note_no_caller.txt")
     assert caught.value.field == "Caller"
     assert "`Caller:`" in caught.value.fix and "`Phone:`" in caught.value.fix
+
+
+def test_header_without_a_space_after_the_colon():
+    note = b"Caller: Dana Whitfield\nPhone:020 7946 0958\nCompany:Whitfield Dental\n\nRang at 9:15, wants a quote.\n"
+    msg = parse_note(note, "call.txt")
+    assert (msg.phone, msg.company) == ("020 7946 0958", "Whitfield Dental")
+    assert msg.body == "Rang at 9:15, wants a quote."  # a time in the text is no header

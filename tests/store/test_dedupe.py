@@ -1,4 +1,4 @@
-"""Deduplication on a real SQLite file: one person, one contact; two people never merged by a shared phone."""
+"""Deduplication on a real SQLite file: one person, one contact, one processed record per file content."""
 
 from __future__ import annotations
 
@@ -31,3 +31,14 @@ def test_a_phone_read_from_a_body_does_not_match(tmp_path):
     firm = _upsert(db, name="Old client", phone="+13125550142")
     quoted = _upsert(db, name="Someone new", phone="+13125550142", match_phone=False)
     assert quoted.created and quoted.contact_id != firm.contact_id
+
+
+def test_a_processed_file_stays_processed(tmp_path):
+    from opsys.store.source_files import file_status, mark_file
+
+    db = connect(tmp_path / "s.sqlite3")
+    mark_file(db, "abc", "a.eml", 10, "quarantined", "var/quarantine/a.eml", "bad")
+    mark_file(db, "abc", "a.eml", 10, "processed", "var/archive/a.eml")  # retried after a fix: wins
+    mark_file(db, "abc", "a-copy.eml", 10, "quarantined", "var/quarantine/a-copy.eml", "late")
+    assert (file_status(db, "abc")["status"], file_status(db, "abc")["stored_path"]) == ("processed",
+                                                                                        "var/archive/a.eml")
