@@ -30,8 +30,8 @@ from opsys.sources.errors import SourceError
 from opsys.store.contacts import upsert_contact
 from opsys.store.db import write_transaction
 from opsys.store.events import record_event
-from opsys.store.locks import exclusive
 from opsys.store.inquiries import add_assignment, insert_inquiry, open_loads, queue_notification
+from opsys.store.locks import exclusive
 from opsys.store.source_files import file_status, mark_file
 from opsys.workspace import Workspace
 
@@ -175,7 +175,8 @@ class Intake:
             )
         if data is None:  # _prepare reads every file within the limit; this is for other callers
             data = path.read_bytes()
-        if b"\x00" in data[:BINARY_SNIFF_BYTES] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))  # Excel's "Unicode text": NULs are fine
+        if b"\x00" in data[:BINARY_SNIFF_BYTES] and not utf16:
             raise QuarantineReason(
                 "the file is binary (it contains NUL bytes), not text",
                 f"export it as text in one of {', '.join(SUPPORTED_SUFFIXES)}",
