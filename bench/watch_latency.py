@@ -19,7 +19,7 @@ from _common import fresh_workspace, generated_mail, machine  # noqa: E402
 
 from opsys.daemon import Watcher  # noqa: E402
 from opsys.notify.listener import NotificationListener  # noqa: E402
-from opsys.runtime import open_runtime  # noqa: E402
+from opsys.app import open_app  # noqa: E402
 
 
 # Short, vague mails the embedding classifier is unsure of: every fourth drop, so the LLM path is timed too
@@ -41,7 +41,7 @@ def vague_mail(i: int) -> bytes:
 
 def main(n: int = 40) -> None:
     ws = fresh_workspace(llm=True)
-    rt = open_runtime(ws)
+    rt = open_app(ws)
     t0 = time.perf_counter()
     rt.classifier.warm_up()  # embedding and LLM (with its calibration) loaded outside the clock
     print(f"machine: {machine()}\nmodel load: {time.perf_counter() - t0:.2f} s (excluded)")

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from opsys.intake.files import Stat, is_candidate, stat_of
-from opsys.runtime import Runtime
+from opsys.app import App
 from opsys.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -56,9 +56,9 @@ class _Lock:
 class Watcher:
     """Feeds finished drops to intake in batches; never stops on a bad file."""
 
-    def __init__(self, rt: Runtime, on_batch: Callable[[object], None] | None = None):
-        self.rt = rt
-        self.settings = rt.map.sources.intake
+    def __init__(self, app: App, on_batch: Callable[[object], None] | None = None):
+        self.app = app
+        self.settings = app.map.sources.intake
         self.events: queue.Queue[Path] = queue.Queue()
         self.pending: dict[Path, tuple[Stat, float]] = {}
         self.stop_flag = threading.Event()
@@ -71,8 +71,8 @@ class Watcher:
         from watchdog.events import FileSystemEventHandler
         from watchdog.observers import Observer
 
-        lock = _Lock(self.rt.ws)
-        inbox = self.rt.ws.inbox
+        lock = _Lock(self.app.ws)
+        inbox = self.app.ws.inbox
         watcher = self
 
         class Handler(FileSystemEventHandler):
@@ -84,15 +84,15 @@ class Watcher:
 
         observer = reindexer = None
         try:  # from here on, whatever fails releases the lock and stops what was started
-            self.rt.classifier.warm_up()  # models load before we are up, not on the first drop
+            self.app.classifier.warm_up()  # models load before we are up, not on the first drop
             observer = Observer()
             observer.schedule(Handler(), str(inbox), recursive=False)
-            observer.schedule(Handler(), str(self.rt.ws.crm_drop), recursive=False)  # CRM exports
+            observer.schedule(Handler(), str(self.app.ws.crm_drop), recursive=False)  # CRM exports
             observer.start()  # start first, scan second: nothing can fall between the two
             from opsys.knowledge.watch import SopReindexer  # keeps `opsys search` current as sops/ changes
 
-            reindexer = SopReindexer(self.rt.ws.sops, self.rt.ws.var,
-                                     self.rt.map.classifier.embedding.model).start()
+            reindexer = SopReindexer(self.app.ws.sops, self.app.ws.var,
+                                     self.app.map.classifier.embedding.model).start()
             self._scan()
             log.info("watching %s", inbox)
             next_rescan = time.monotonic() + self.settings.rescan_seconds
@@ -107,7 +107,7 @@ class Watcher:
                     next_rescan = time.monotonic() + self.settings.rescan_seconds
                 if time.monotonic() >= next_tick:
                     self._tick()
-                    next_tick = time.monotonic() + self.rt.map.pipeline.tick_seconds
+                    next_tick = time.monotonic() + self.app.map.pipeline.tick_seconds
                 self.stop_flag.wait(POLL_SECONDS)
         finally:
             if reindexer is not None:
@@ -121,12 +121,12 @@ class Watcher:
 
     def _scan(self) -> None:
         """watchdog reports only new events: pick up whatever arrived while we were down."""
-        for folder in (self.rt.ws.inbox, self.rt.ws.crm_drop):
+        for folder in (self.app.ws.inbox, self.app.ws.crm_drop):
             for path in sorted(folder.iterdir()):
                 self.events.put(path)
 
     def _drain_events(self) -> None:
-        folders = {self.rt.ws.inbox.resolve(), self.rt.ws.crm_drop.resolve()}
+        folders = {self.app.ws.inbox.resolve(), self.app.ws.crm_drop.resolve()}
         while True:
             try:
                 path = self.events.get_nowait()
@@ -153,7 +153,7 @@ class Watcher:
         return sorted(ready)
 
     def _process(self, paths: list[Path]) -> None:
-        crm_drop = self.rt.ws.crm_drop.resolve()
+        crm_drop = self.app.ws.crm_drop.resolve()
         exports = [p for p in paths if p.parent.resolve() == crm_drop]
         if exports:
             self._import_crm(exports)
@@ -166,12 +166,12 @@ class Watcher:
 
     def _consume(self, paths: list[Path]) -> None:
         try:
-            report = self.rt.intake.consume(paths)
+            report = self.app.intake.consume(paths)
             for note in report.notes:
                 log.warning(note)
             for o in report.outcomes:
                 log.info("%s: %s %s", o.path.name, o.status, o.detail)
-            self.rt.after_intake()
+            self.app.jobs.after_intake()
             if self.on_batch:
                 self.on_batch(report)
         except Exception:  # a bug must not stop the watcher; the files stay in the inbox for a retry
@@ -180,24 +180,22 @@ class Watcher:
     def _import_crm(self, paths: list[Path]) -> None:
         """Drops in var/crm/ are CRM exports: import them as snapshots, then run the tick (page, write-back)."""
         try:
-            from opsys.intake.crm_import import CrmImporter
-
-            for o in CrmImporter(self.rt.ws, self.rt.map, self.rt.db).import_files(paths):
+            for o in self.app.crm.import_files(paths):
                 log.info("%s: %s %s", o.path.name, o.status, o.detail)
-            self.rt.tick()
+            self.app.jobs.after_crm_import()
         except Exception:  # the exports stay in var/crm/ and are retried on the next rescan
             log.exception("CRM import failed; the exports stay in var/crm/ and are retried on the next rescan")
 
     def _tick(self) -> None:
         try:
-            self.rt.tick()
+            self.app.jobs.run()
         except Exception:
-            log.exception("tick failed; retried at the next tick")
+            log.exception("jobs run failed; retried at the next tick")
 
 
-def watch(rt: Runtime) -> None:
+def watch(app: App) -> None:
     """Run until SIGINT/SIGTERM."""
-    w = Watcher(rt)
+    w = Watcher(app)
     signal.signal(signal.SIGTERM, w.request_stop)
     signal.signal(signal.SIGINT, w.request_stop)
     w.run()

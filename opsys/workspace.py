@@ -13,6 +13,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_ITEMS = ("system_map", "sops", "notebooks", "mkdocs.yml")
 SAMPLE_INBOX = Path(__file__).resolve().parent / "sample" / "inbox"
 SAMPLE_CRM = Path(__file__).resolve().parent / "sample" / "crm"  # HubSpot exports of the same firm
+# Copied once and never overwritten (not even by --force): a firm's own hooks and CI are its own.
+TOOLING_ITEMS = (
+    (REPO_ROOT / ".pre-commit-config.yaml", Path(".pre-commit-config.yaml")),
+    (Path(__file__).resolve().parent / "templates" / "ci" / "opsys-check.yml",
+     Path(".github") / "workflows" / "opsys-check.yml"),
+)
 
 
 class WorkspaceError(Exception):
@@ -96,7 +102,8 @@ def resolve_workspace(given: Path | None) -> Workspace:
 
 
 def init_workspace(target: Path, *, force: bool = False) -> Workspace:
-    """Copy the repo's own template (system map, SOPs, notebooks, mkdocs.yml) and create `var/`."""
+    """Copy the repo's own template (system map, SOPs, notebooks, mkdocs.yml), the pre-commit config
+    and CI workflow, create `var/`, and `git init` unless the folder is already in a repository."""
     target = Path(target).resolve()
     target.mkdir(parents=True, exist_ok=True)
     if target == REPO_ROOT:
@@ -120,6 +127,32 @@ def init_workspace(target: Path, *, force: bool = False) -> Workspace:
     if not {"var", "var/", "/var", "/var/"} & {line.strip() for line in lines}:
         with gitignore.open("a", encoding="utf-8") as f:  # a firm's own .gitignore is kept, var/ added
             f.write(("\n" if lines else "") + "# runtime data holds client personal data: never commit it\nvar/\n")
+    for src, rel in TOOLING_ITEMS:
+        dst = target / rel
+        if not dst.exists() and src.is_file():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
+    ensure_git_repository(target)
     ws = Workspace(target)
     ws.ensure_dirs()
     return ws
+
+
+def ensure_git_repository(target: Path) -> bool:
+    """SOP history and review dates come from git: `git init` a folder no repository contains.
+    Returns whether a repository was created (a folder inside the firm's own repo is left alone)."""
+    import git  # lazy: gitpython starts a git process on import checks
+
+    try:
+        git.Repo(target, search_parent_directories=True)
+        return False
+    except git.InvalidGitRepositoryError:
+        pass
+    except git.NoSuchPathError as e:
+        raise WorkspaceError(f"{target}: folder vanished while creating the workspace") from e
+    try:
+        git.Repo.init(target)
+    except git.GitCommandError as e:
+        raise WorkspaceError(f"{target}: `git init` failed ({e.stderr.strip() or e}); install git or run "
+                             f"`git init {target}` yourself, then `opsys init {target}` again") from e
+    return True

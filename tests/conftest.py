@@ -34,19 +34,18 @@ def workspace(tmp_path):
 @pytest.fixture(scope="session")
 def shared_classifier():
     """The real embedding classifier (and GGUF when asked), built once: loading costs seconds."""
-    from opsys.ai.classify import MessageClassifier
+    from opsys.ai.message_classifier import MessageClassifier
     from opsys.config.loader import load_system_map
 
     m = load_system_map(REPO / "system_map")
-    return MessageClassifier(m.classifier, m.examples)
+    return MessageClassifier(m.classifier, m.examples, firm=m.team.firm)
 
 
 @pytest.fixture
 def runtime(workspace, shared_classifier):
-    from opsys.runtime import open_runtime
+    from opsys.app import open_app
 
-    rt = open_runtime(workspace)
-    rt.__dict__["classifier"] = shared_classifier  # same config as the template: reuse the loaded model
+    rt = open_app(workspace, classifier=shared_classifier)
     yield rt
     rt.db.close()
 

@@ -30,16 +30,14 @@ def test_check_json_reports_ok_and_errors(workspace):
 
 
 def test_ingest_leads_and_log_commands(workspace, shared_classifier, monkeypatch, tmp_path):
-    import opsys.runtime as rt_mod
+    import opsys.app as app_mod
 
-    real_open = rt_mod.open_runtime
+    real_open = app_mod.open_app
 
-    def open_with_shared_model(ws):
-        rt = real_open(ws)
-        rt.__dict__["classifier"] = shared_classifier
-        return rt
+    def open_with_shared_model(ws, **kw):  # the CLI builds its own App: hand it the loaded model
+        return real_open(ws, **{**kw, "classifier": shared_classifier})
 
-    monkeypatch.setattr(rt_mod, "open_runtime", open_with_shared_model)
+    monkeypatch.setattr(app_mod, "open_app", open_with_shared_model)
     note = tmp_path / "call.txt"
     note.write_text("Logged-by: jordan\nCaller: Dana Whitaker\nPhone: (312) 555-0147\nCompany: Lakeshore CU\n\n"
                     "Wants a proposal for a new website, budget around $45k, launch by March. 120 staff.\n")
@@ -77,3 +75,21 @@ def test_init_adds_var_to_an_existing_gitignore(tmp_path):
     assert "var/" in (target / ".gitignore").read_text().splitlines()
     CliRunner().invoke(app, ["init", str(target)])
     assert (target / ".gitignore").read_text().count("var/") == 1  # said once, however often init runs
+
+
+def test_init_with_workspace_option_scaffolds_that_workspace(tmp_path, monkeypatch):
+    """`opsys -w DIR init` initialises DIR, not the current folder (issue 7)."""
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "firm"
+    r = CliRunner().invoke(app, ["-w", str(target), "init"])
+    assert r.exit_code == 0, r.output
+    assert (target / "system_map" / "team.yml").is_file() and not (tmp_path / "system_map").exists()
+
+
+def test_tick_runs_the_named_jobs_as_of_now(workspace):
+    r = CliRunner().invoke(app, ["-w", str(workspace.root), "tick", "--now", "2026-12-07T09:00:00", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["now"] == "2026-12-07T09:00:00+00:00" and out["failed"] == {}
+    assert list(out["steps"]) == ["send_notifications", "link_crm", "crm_write_back", "leads_page", "pipeline_page"]
+    assert "2026-12-07" in (workspace.pages / "pipeline.md").read_text()  # the page is dated by the given clock

@@ -33,5 +33,5 @@ def test_demo_runs_the_sample_firm_end_to_end(tmp_path):
     assert list((ws / "var" / "outbox" / "crm").glob("*.csv"))
     # the library: indexed, a question answered by meaning, the site built for the founder
     assert "→ Handling an urgent client issue" in out
-    site = ws / "var" / "site"
+    site = ws / "var" / "site" / "founder"  # each audience builds into its own folder
     assert (site / "index.html").is_file() and (site / "generated" / "pipeline" / "index.html").is_file()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opsys.ai.errors import ModelUnavailable
-from opsys.config.models import LlmSettings
+from opsys.config.models import Firm, LlmSettings
 from opsys.records import CATEGORIES
 
 if TYPE_CHECKING:
@@ -29,9 +29,8 @@ BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # Used only if the logits could not be read (e.g. a llama_cpp build without logits processors).
 FALLBACK_CONFIDENCE = 0.3
 
-SYSTEM_PROMPT = """You label messages received by Brightside Digital, a small agency for web design, SEO, \
-PPC ads, branding and website care plans.
-category:
+# The firm and what it sells come from system_map/team.yml (`system_prompt`); the labels' meaning is ours.
+_LABELS = """category:
 - urgent: a client's website is down or hacked, checkout or forms broken, a legal or launch deadline \
 within days.
 - routine: ongoing project talk, new project enquiries, status questions, scheduling, invoices.
@@ -40,6 +39,16 @@ within days.
 is_lead: true if the sender may buy new work (new enquiry, quote request, RFP, referral, a client \
 asking for a new paid project); false for support, status, spam, vendors and job applicants.
 Answer with JSON only."""
+
+
+def system_prompt(firm: Firm | None) -> str:
+    """The labelling instructions, naming the firm and its services from team.yml, never a sample firm."""
+    if firm is None:
+        return f"You label messages received by a small service firm.\n{_LABELS}"
+    labels = [s.label for s in firm.services.values()]
+    offers = (", ".join(labels[:-1]) + " and " + labels[-1]) if len(labels) > 1 else "".join(labels)
+    return (f"You label messages received by {firm.name}, a small firm offering {offers}.\n{_LABELS}" if offers
+            else f"You label messages received by {firm.name}, a small service firm.\n{_LABELS}")
 
 # Few-shot turns: short, one per category plus a lead/non-lead pair, and fixed so that the prompt
 # prefix is identical across calls and llama.cpp reuses its KV cache (only the message is evaluated).
@@ -105,8 +114,10 @@ def grammar_text(allowed: list[str]) -> str:
 class LocalLlm:
     """A GGUF model loaded on first use; one instance per settings, calls serialised by a lock."""
 
-    def __init__(self, settings: LlmSettings):
+    def __init__(self, settings: LlmSettings, firm: Firm | None = None):
+        """`firm` (team.yml) is named in the prompt; without it the prompt names no firm."""
         self.settings = settings
+        self.system_prompt = system_prompt(firm)
         self._llm: Llama | None = None
         self._lock = threading.RLock()
         self._overhead: int | None = None
@@ -228,7 +239,7 @@ class LocalLlm:
         return {c: round(sum(r[c] for r in runs) / len(runs), 4) for c in CATEGORIES} if runs else {}
 
     def _messages(self, text: str) -> list[dict[str, str]]:
-        msgs = [{"role": "system", "content": SYSTEM_PROMPT}]
+        msgs = [{"role": "system", "content": self.system_prompt}]
         for example, category, lead in FEW_SHOT:
             msgs.append({"role": "user", "content": example})
             msgs.append({"role": "assistant",
@@ -240,7 +251,7 @@ class LocalLlm:
         """Keep the start of a long message so prompt + answer fit n_ctx (the opening says most)."""
         llm = self.load()
         if self._overhead is None:  # the system prompt and few-shot turns, plus the chat template's markers
-            fixed = SYSTEM_PROMPT + "".join(e + json.dumps({"category": c, "is_lead": f}) for e, c, f in FEW_SHOT)
+            fixed = self.system_prompt + "".join(e + json.dumps({"category": c, "is_lead": f}) for e, c, f in FEW_SHOT)
             self._overhead = len(llm.tokenize(fixed.encode(), add_bos=True)) + 8 * (2 * len(FEW_SHOT) + 3)
         budget = max(32, self.settings.n_ctx - self._overhead - self.settings.max_tokens - 8)
         tokens = llm.tokenize(text.encode("utf-8", "replace"), add_bos=False)

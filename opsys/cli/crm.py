@@ -1,4 +1,4 @@
-"""`opsys crm import FILE...`, `opsys pipeline [--json]`, `opsys tick`."""
+"""`opsys crm import FILE...`, `opsys pipeline [--json]`, `opsys tick [--now ISO]`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from opsys.cli.common import JsonOpt, expand_paths, fail, print_json, runtime
+from opsys.cli.output import JsonOpt, clean, fail, print_json
+from opsys.cli.workspace import expand_paths, open_app_or_exit
 
 crm_app = typer.Typer(help="CRM sync: import exports as snapshots (HubSpot, Pipedrive, Salesforce, mapped).",
                       no_args_is_help=True)
@@ -21,16 +22,6 @@ def register(app: typer.Typer) -> None:
     app.command("tick")(tick)
 
 
-def _crm_importer(rt):
-    from opsys.config.loader import ConfigError
-    from opsys.intake.crm_import import CrmImporter
-
-    try:
-        return CrmImporter(rt.ws, rt.map, rt.db)
-    except ConfigError as e:
-        fail(f"The CRM settings are invalid; nothing was imported:\n{e}", 2)
-
-
 def import_cmd(
     paths: Annotated[list[Path], typer.Argument(help="CRM export files (.csv) or folders of them.")],
     as_of: Annotated[datetime | None, typer.Option("--as-of", help="When the export was taken (UTC), if the "
@@ -40,20 +31,21 @@ def import_cmd(
     """Import CRM exports as snapshots; diff against the last one into events; rebuild the pipeline page."""
     from datetime import UTC
 
-    rt = runtime()
+    app = open_app_or_exit()
     files = expand_paths(paths)
     when = as_of.replace(tzinfo=as_of.tzinfo or UTC) if as_of else None
-    outcomes = _crm_importer(rt).import_files(files, as_of=when)
+    outcomes = app.crm.import_files(files, as_of=when)
     # an unchanged or refused export changes nothing, not even the page
-    after = rt.tick() if any(o.status == "imported" for o in outcomes) else {"linked": 0, "writeback": [], "page": None}
+    after = (app.jobs.after_crm_import().as_dict() if any(o.status == "imported" for o in outcomes)
+             else {"linked": 0, "writeback": [], "page": None})
     if as_json:
         print_json({"outcomes": [o.as_dict() for o in outcomes], **after})
     else:
         for o in outcomes:
             color = {"imported": None, "unchanged": typer.colors.YELLOW}.get(o.status, typer.colors.RED)
-            typer.secho(f"{o.status:11} {o.path.name}: {o.detail}", fg=color)
+            typer.secho(clean(f"{o.status:11} {o.path.name}: {o.detail}"), fg=color)
             for w in o.warnings[:10]:
-                typer.secho(f"            warning: {w}", fg=typer.colors.YELLOW, err=True)
+                typer.secho(clean(f"            warning: {w}"), fg=typer.colors.YELLOW, err=True)
         for f in after["writeback"]:
             typer.echo(f"write-back  {f}")
         if after["page"]:
@@ -64,16 +56,14 @@ def import_cmd(
 
 def pipeline(as_json: JsonOpt = False) -> None:
     """The pipeline in the terminal: stages, forecast, win rate, what needs attention, owner load."""
-    from datetime import UTC
-
     from rich.console import Console
     from rich.table import Table
 
     from opsys.views.pipeline_page import gather
 
-    rt = runtime()
-    now = datetime.now(UTC)
-    metrics, snaps, fresh = gather(rt.db, rt.map, now)
+    app = open_app_or_exit()
+    now = app.clock()
+    metrics, snaps, fresh = gather(app.db, app.map, now)
     if as_json:
         from dataclasses import asdict
 
@@ -81,9 +71,9 @@ def pipeline(as_json: JsonOpt = False) -> None:
 
         print_json({"as_of": fresh.as_of, "age_hours": fresh.age_hours, "stale": fresh.stale,
                     "snapshots": [s.as_dict() for s in snaps], **metrics.as_dict(),
-                    "leads_with_deals": [asdict(x) for x in lead_deals(rt.db)]})
+                    "leads_with_deals": [asdict(x) for x in lead_deals(app.db)]})
         return
-    cur = rt.map.pipeline.currency
+    cur = app.map.pipeline.currency
     console = Console()
     console.print(fresh.sentence(), style="bold red" if fresh.stale else None, markup=False)
     t = Table(title="Open deals by stage")
@@ -116,16 +106,23 @@ def pipeline(as_json: JsonOpt = False) -> None:
                       f"({s.conversion:.0%})", markup=False)
 
 
-def tick(as_json: JsonOpt = False) -> None:
-    """The periodic step: link CRM records to new leads, write back what is new, rebuild the pipeline page."""
-    from opsys.config.loader import ConfigError
+def tick(
+    now: Annotated[datetime | None, typer.Option("--now", help="Run the jobs as of this time (ISO; UTC unless it "
+                                                 "says otherwise): replays and tests walk a clock with it.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the periodic jobs once: notifications, CRM links and write-back, the pages."""
+    from datetime import UTC
 
-    rt = runtime()
-    try:
-        result = rt.tick()
-    except ConfigError as e:
-        fail(f"The CRM settings are invalid; nothing was done:\n{e}", 2)
+    when = now.replace(tzinfo=now.tzinfo or UTC) if now else None
+    app = open_app_or_exit(clock=(lambda: when) if when else None)
+    report = app.jobs.run(when)
     if as_json:
-        print_json(result)
+        print_json(report.as_dict())
     else:
-        typer.echo(f"linked {result['linked']}; write-back files {len(result['writeback'])}; page {result['page']}")
+        for name, result in report.results.items():
+            typer.echo(clean(f"{name:20} {result.summary()}"))
+        for name, error in report.failed.items():
+            typer.secho(clean(f"{name:20} FAILED: {error}"), fg=typer.colors.RED, err=True)
+    if report.failed:
+        raise typer.Exit(1)

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from opsys.cli.common import JsonOpt, fail, print_json, workspace
+from opsys.cli.output import JsonOpt, fail, print_json
+from opsys.cli.workspace import workspace
 
 
 def register(app: typer.Typer) -> None:
@@ -60,7 +61,7 @@ def search(
     audience: Annotated[str, typer.Option(help="team: leave founder-only SOPs out; founder: all.")] = "founder",
     as_json: JsonOpt = False,
 ) -> None:
-    """Find procedures by meaning and by word (BM25 + vectors, reciprocal rank fusion)."""
+    """Find procedures by meaning and by word; says so when nothing in the library covers the question."""
     from opsys.ai.errors import ModelUnavailable
     from opsys.knowledge.search import IndexMissing, Searcher
 
@@ -70,56 +71,53 @@ def search(
         fail("--audience must be team or founder", 2)
     ws = workspace()
     try:
-        hits = Searcher(ws.var, _embedding_model(ws)).search(query, k=k, mode=mode,  # type: ignore[arg-type]
-                                                             audience=audience)
+        ans = Searcher(ws.var, _embedding_model(ws)).answer(query, k=k, mode=mode,  # type: ignore[arg-type]
+                                                            audience=audience)
     except (IndexMissing, ModelUnavailable) as e:
         fail(str(e), 2)
-    site = _site_url(ws)
+    from opsys.knowledge.site_config import site_url
+
+    site = site_url(ws.root / "mkdocs.yml")
     if as_json:
-        print_json([{**h.as_dict(), "url": site + h.url} for h in hits])
+        print_json({**ans.as_dict(), "results": [{**h.as_dict(), "url": site + h.url} for h in ans.hits]})
         return
-    if not hits:
-        typer.echo("no procedure matches")
-    for n, h in enumerate(hits, 1):
-        typer.secho(f"{n}. {h.title} — {h.section}  ({h.score:.2f})", bold=True)
+    if not ans.answered:
+        typer.secho(f"Nothing in the library covers this ({ans.reason}).", bold=True)
+        if ans.hits:
+            typer.echo("Closest pages, for what they are worth:")
+    for n, h in enumerate(ans.hits, 1):
+        chance = f"{h.score:.0%} likely to answer" if mode == "hybrid" else f"{mode} score {h.score:.2f}"
+        typer.secho(f"{n}. {h.title} — {h.section}  ({chance})", bold=True)
         typer.echo(f"   {h.snippet}\n   {site}{h.url}")
 
 
-def _site_url(ws) -> str:
-    """Base URL of the team site: mkdocs.yml site_url, else the local `opsys serve` address."""
-    import yaml
-
-    try:
-        cfg = yaml.load((ws.root / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_Lenient)
-        url = (cfg or {}).get("site_url") or ""
-    except (OSError, yaml.YAMLError):
-        url = ""
-    url = url or "http://127.0.0.1:8000/"
-    return url if url.endswith("/") else url + "/"
-
-
-class _Lenient(__import__("yaml").SafeLoader):
-    """mkdocs.yml may hold !ENV / !!python/name tags; reading site_url must not choke on them."""
-
-
-_Lenient.add_multi_constructor("", lambda loader, suffix, node: None)
-
-
 def serve(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8000,
-    audience: Annotated[str, typer.Option(help="team: leave founder-only pages out; founder: everything.")] = "team",
-    build: Annotated[bool, typer.Option(help="Build the site first (off: serve var/site as it is).")] = True,
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to bind. Anything but loopback exposes the site with no "
+                                           "authentication: put it behind a reverse proxy (see the README).")] = "127.0.0.1",
+    audience: Annotated[str, typer.Option(help="team (the default, also when --host is not loopback): leave "
+                                               "founder-only pages out; founder: everything.")] = "team",
+    build: Annotated[bool, typer.Option(help="Build the site first and rebuild it when sources change (off: "
+                                             "serve var/site/AUDIENCE as last built).")] = True,
 ) -> None:
-    """Build the team site and serve it with a local search-by-meaning endpoint (/api/search?q=)."""
-    from opsys.views.site_server import serve_site
+    """Build the team site into var/site/team/ and serve it with search by meaning (/api/search?q=)."""
+    from opsys.views.site_server import SiteNotServable, exposure_warning, is_loopback, serve_site
 
     ws = workspace()
     if audience not in ("team", "founder"):
         fail("--audience must be team or founder", 2)
+    if not is_loopback(host):
+        typer.secho(exposure_warning(host, port, audience), fg=typer.colors.YELLOW, err=True)
+
+    def say(line: str) -> None:
+        typer.echo(line)  # flushed per line: a supervisor or test reading stdout sees each step
+
     try:
-        serve_site(ws, port=port, audience=audience, build=build, model=_embedding_model(ws))
-    except OSError as e:  # a busy port, or no built site with --no-build
-        fail(f"cannot serve: {e}; pick another --port or build the site first", 2)
+        serve_site(ws, port=port, audience=audience, build=build, model=_embedding_model(ws), host=host, say=say)
+    except SiteNotServable as e:
+        fail(f"cannot serve: {e}", 2)
+    except OSError as e:  # a busy port or an address this machine does not have
+        fail(f"cannot serve on {host}:{port}: {e}; pick another --port or --host", 2)
     except Exception as e:  # mkdocs: a broken mkdocs.yml or page
         fail(f"building the site failed: {e}; fix mkdocs.yml or the page named above, or run "
              "`mkdocs build` to see the details", 2)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
-from opsys.cli import crm, intake, knowledge, workspace_cmds
-from opsys.cli.common import WorkspaceOpt, state
+from opsys.cli import crm, intake, knowledge, operations, setup
+from opsys.cli.workspace import WorkspaceOpt, state
 
 app = typer.Typer(
     name="opsys",
@@ -29,10 +29,11 @@ def _root(
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-workspace_cmds.register(app)
+setup.register(app)
 intake.register(app)
 crm.register(app)
 knowledge.register(app)
+operations.register(app)
 
 
 def run() -> None:

@@ -4,54 +4,69 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from opsys.config.pipeline_models import PipelineSettings
+from opsys.config.calendar_models import BusinessCalendar
+from opsys.config.lines import SourceLines
+from opsys.config.pipeline_models import CrmToolSettings, PipelineSettings
+from opsys.config.strict import AtField, Strict
+from opsys.config.values import email_address, first_repeat, iana_timezone, phone_region
 from opsys.config.workflow_models import Workflows
 
 Role = str
 
 
-class _Strict(BaseModel):
-    # Unknown keys are almost always typos in hand-edited YAML: refuse them loudly.
-    model_config = ConfigDict(extra="forbid")
-
-
 # --- team.yml -----------------------------------------------------------------------------
 
 
-class Service(_Strict):
+class Service(Strict):
     label: str
     keywords: list[str] = Field(min_length=1)
 
 
-class Firm(_Strict):
+class Firm(Strict):
     name: str
-    timezone: str = "UTC"
+    timezone: str = Field("UTC", description="IANA time zone of the firm, e.g. Europe/London")
     default_region: str = Field("US", description="ISO country used to read phone numbers without +country")
     services: dict[str, Service] = {}
+    calendar: BusinessCalendar = BusinessCalendar()
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str) -> str:
+        return iana_timezone(v)
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        return phone_region(v)
 
 
-class Person(_Strict):
+class Person(Strict):
     id: str = Field(pattern=r"^[a-z0-9_-]+$")
     name: str
     email: str
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        return email_address(v)
     roles: list[Role] = Field(min_length=1)
     capacity: int = Field(ge=0, description="open assignments this person can hold")
     notify: list[str] = Field(default=[], description="Apprise URLs for immediate notifications")
 
 
-class Team(_Strict):
+class Team(Strict):
     firm: Firm
     people: list[Person] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> "Team":
-        seen: set[str] = set()
-        for p in self.people:
-            if p.id in seen:
-                raise ValueError(f"person id {p.id!r} is used twice")
-            seen.add(p.id)
+        repeat = first_repeat([p.id for p in self.people])
+        if repeat:
+            first, again = repeat
+            raise AtField(f"person id {self.people[again].id!r} is used twice (also people[{first}]); "
+                          "give each person their own id", "people", again, "id")
         return self
 
     def person(self, person_id: str) -> Person:
@@ -70,18 +85,18 @@ class Team(_Strict):
 ChannelName = Literal["email", "web_form", "phone", "referral", "csv"]
 
 
-class ChannelConfig(_Strict):
+class ChannelConfig(Strict):
     label: str
     weight: int = Field(ge=-50, le=50, description="points a lead gets for arriving through this channel")
 
 
-class IntakeSettings(_Strict):
+class IntakeSettings(Strict):
     max_file_mb: float = Field(20, gt=0, description="larger files are quarantined, not read")
     stable_seconds: float = Field(0.3, ge=0, description="a drop is read once its size and mtime held this long")
     rescan_seconds: float = Field(30, gt=0, description="the watcher also rescans the inbox this often")
 
 
-class Sources(_Strict):
+class Sources(Strict):
     intake: IntakeSettings = IntakeSettings()
     channels: dict[ChannelName, ChannelConfig]
 
@@ -97,44 +112,57 @@ class Sources(_Strict):
 # --- scoring.yml --------------------------------------------------------------------------
 
 
-class LengthSignal(_Strict):
+class LengthSignal(Strict):
     min_words: int = Field(ge=1)
     points: int
 
 
-class TermsSignal(_Strict):
+def _listed_once(items: list[str]) -> list[str]:
+    # a specificity term written twice scores twice, which nobody means; a phrase twice hides an edit
+    repeat = first_repeat(items)
+    if repeat:
+        first, again = repeat
+        raise AtField(f"{items[again]!r} is listed twice (also item [{first}]); keep one", again)
+    return items
+
+
+class TermsSignal(Strict):
     points_per_hit: int
     max_points: int
     terms: list[str] = Field(min_length=1)
 
+    _once = field_validator("terms")(_listed_once)
 
-class PhraseSignal(_Strict):
+
+class PhraseSignal(Strict):
     points: int
     phrases: list[str] = Field(min_length=1)
 
+    _once = field_validator("phrases")(_listed_once)
 
-class Quality(_Strict):
+
+class Quality(Strict):
     length: LengthSignal
     specificity: TermsSignal
     concrete_ask: PhraseSignal
 
 
-class BudgetBand(_Strict):
+class BudgetBand(Strict):
     min: float = Field(ge=0)
     points: int
 
 
-class TimelineBand(_Strict):
+class TimelineBand(Strict):
     within_days: int = Field(ge=0)
     points: int
 
 
-class SizeBand(_Strict):
+class SizeBand(Strict):
     min_employees: int = Field(ge=0)
     points: int
 
 
-class Scoring(_Strict):
+class Scoring(Strict):
     hot_threshold: int = Field(ge=0, le=100)
     quality: Quality
     budget: list[BudgetBand] = Field(min_length=1)
@@ -157,7 +185,7 @@ class Scoring(_Strict):
 Action = Literal["notify", "queue", "escalate", "spam", "client_queue"]
 
 
-class When(_Strict):
+class When(Strict):
     """All given conditions must hold; an absent condition matches anything."""
 
     category: list[Literal["urgent", "routine", "faq", "spam"]] | None = None
@@ -170,7 +198,7 @@ class When(_Strict):
     client_tier: list[str] | None = Field(None, description="'none' matches contacts with no tier")
 
 
-class Assign(_Strict):
+class Assign(Strict):
     role: str | None = None
     person: str | None = None
     account_manager: bool = Field(False, description="prefer the client's own account manager")
@@ -182,7 +210,7 @@ class Assign(_Strict):
         return self
 
 
-class RoutingRule(_Strict):
+class RoutingRule(Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     description: str = ""
     when: When = When()
@@ -196,7 +224,7 @@ class RoutingRule(_Strict):
         return self
 
 
-class Routing(_Strict):
+class Routing(Strict):
     overflow_owner: str = Field(description="person who takes work when everyone eligible is at capacity")
     rules: list[RoutingRule] = Field(min_length=1)
 
@@ -204,26 +232,26 @@ class Routing(_Strict):
 # --- clients.yml --------------------------------------------------------------------------
 
 
-class ClientAccount(_Strict):
+class ClientAccount(Strict):
     name: str
     domains: list[str] = []
     tier: str
     account_manager: str | None = None
 
 
-class Clients(_Strict):
+class Clients(Strict):
     clients: list[ClientAccount] = []
 
 
 # --- classifier.yml -----------------------------------------------------------------------
 
 
-class EmbeddingSettings(_Strict):
+class EmbeddingSettings(Strict):
     model: str = Field("bundled", description="'bundled' or a folder holding a sentence-transformers model")
     min_confidence: float = Field(0.5, ge=0, le=1, description="below this, the LLM is asked")
 
 
-class LlmSettings(_Strict):
+class LlmSettings(Strict):
     enabled: bool = True
     model_path: str = Field("bundled", description="'bundled' (SmolLM2-135M) or the path of any GGUF file")
     n_ctx: int = Field(1024, ge=768)  # the few-shot prompt alone is ~480 tokens
@@ -231,12 +259,12 @@ class LlmSettings(_Strict):
     max_tokens: int = Field(48, ge=8)
 
 
-class ClassifierSettings(_Strict):
+class ClassifierSettings(Strict):
     embedding: EmbeddingSettings = EmbeddingSettings()
     llm: LlmSettings = LlmSettings()
 
 
-class Example(_Strict):
+class Example(Strict):
     text: str = Field(min_length=3)
     category: Literal["urgent", "routine", "faq", "spam"]
     is_lead: bool
@@ -245,26 +273,37 @@ class Example(_Strict):
 # --- tools.yml ----------------------------------------------------------------------------
 
 
-class Tool(_Strict):
+class Tool(Strict):
     """One of the firm's systems (CRM, project tool, invoicing, email, website...)."""
 
     name: str
     kind: Literal["crm", "project", "invoicing", "email", "website", "calendar", "chat", "storage", "other"]
     holds: list[str] = Field(default=[], description="what data lives there")
     notes: str = ""
-    # Format-specific settings (e.g. the CRM's export format and a column mapping) are owned
-    # by the component that reads them; kept as plain data here and validated there.
-    settings: dict[str, object] = {}
+    settings: CrmToolSettings | None = Field(
+        None, description="the CRM's export format and column mapping (only a tool of kind crm has settings)")
+
+    @field_validator("settings", mode="before")
+    @classmethod
+    def _settings_of_kind(cls, v: object, info: ValidationInfo) -> object:
+        if "kind" not in info.data:
+            return None  # the kind itself is wrong and reported; its settings cannot be judged
+        kind = info.data["kind"]
+        if v in (None, {}) and kind != "crm":
+            return None
+        if kind != "crm":
+            raise ValueError(f"a tool of kind {kind!r} takes no settings; only the CRM (kind: crm) has them")
+        return v
 
 
-class Flow(_Strict):
+class Flow(Strict):
     source: str
     target: str
     data: str
     how: str = ""
 
 
-class Tools(_Strict):
+class Tools(Strict):
     tools: dict[str, Tool] = Field(min_length=1)
     flows: list[Flow] = []
 
@@ -296,3 +335,13 @@ class SystemMap(BaseModel):
     tools: Tools
     workflows: Workflows
     pipeline: PipelineSettings
+    lines: SourceLines = Field(default_factory=SourceLines, exclude=True,
+                               description="each file's YAML node tree, kept from loading")
+
+    @property
+    def crm(self) -> CrmToolSettings:
+        """The settings of the first tool of kind crm (validated with tools.yml); defaults without one."""
+        for tool in self.tools.tools.values():
+            if tool.kind == "crm":
+                return tool.settings or CrmToolSettings()
+        return CrmToolSettings()

@@ -6,13 +6,11 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from opsys.config.strict import AtField, Strict
 
 CrmLayout = Literal["hubspot", "pipedrive", "salesforce"]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 def stage_key(text: str) -> str:
@@ -20,7 +18,7 @@ def stage_key(text: str) -> str:
     return re.sub(r"[\W_]+", "", text.casefold())
 
 
-class Stage(_Strict):
+class Stage(Strict):
     """One step of the sales pipeline, with the names each CRM uses for it."""
 
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
@@ -32,7 +30,7 @@ class Stage(_Strict):
     outcome: Literal["open", "won", "lost"] = "open"
 
 
-class PipelineSettings(_Strict):
+class PipelineSettings(Strict):
     stale_export_hours: float = Field(48, gt=0, description="pages warn when the newest export is older")
     currency: str = Field("USD", description="currency shown on pages; values are not converted")
     quiet_after_days: int = Field(14, ge=1, description="default for stages without quiet_after_days")
@@ -48,11 +46,13 @@ class PipelineSettings(_Strict):
     @model_validator(mode="after")
     def _unique(self) -> "PipelineSettings":
         seen: dict[str, str] = {}
-        for s in self.stages:
-            for name in (s.key, s.label, *s.aliases):
+        for i, s in enumerate(self.stages):
+            names = [(s.key, ("key",)), (s.label, ("label",)), *((a, ("aliases", j)) for j, a in enumerate(s.aliases))]
+            for name, where in names:
                 k = stage_key(name)
                 if k in seen and seen[k] != s.key:
-                    raise ValueError(f"stage name {name!r} is used by both {seen[k]!r} and {s.key!r}")
+                    raise AtField(f"stage name {name!r} is used by both {seen[k]!r} and {s.key!r}",
+                                  "stages", i, *where)
                 seen[k] = s.key
         return self
 
@@ -87,7 +87,7 @@ def _check_columns(columns: dict[str, str], known: tuple[str, ...], required: tu
     return columns
 
 
-class DealMapping(_Strict):
+class DealMapping(Strict):
     """Our deal field -> the column header in the other CRM's export; id, name and stage are required."""
 
     columns: dict[str, str]
@@ -98,7 +98,7 @@ class DealMapping(_Strict):
         return _check_columns(v, DEAL_FIELDS, ("id", "name", "stage"))
 
 
-class ContactMapping(_Strict):
+class ContactMapping(Strict):
     """Our contact field -> the column header in the other CRM's export; id is required."""
 
     columns: dict[str, str]
@@ -109,12 +109,12 @@ class ContactMapping(_Strict):
         return _check_columns(v, CONTACT_FIELDS, ("id",))
 
 
-class CrmMapping(_Strict):
+class CrmMapping(Strict):
     deals: DealMapping | None = None
     contacts: ContactMapping | None = None
 
 
-class CrmToolSettings(_Strict):
+class CrmToolSettings(Strict):
     format: Literal["auto", "hubspot", "pipedrive", "salesforce", "mapped"] = Field(
         "auto", description="auto: recognise HubSpot, Pipedrive and Salesforce exports by their headers")
     crm_name: str = Field("other", pattern=r"^[a-z0-9_-]+$", description="name stored for mapped exports")

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from opsys.config.strict import AtField, Strict
 
 # A rule reference names the file and the thing in it that executes a step, e.g.
 # "routing:hot-lead-notifies-sales" or "scoring:budget". Checked against the map by the loader.
 RULE_SOURCES = ("routing", "scoring", "sequences")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Workflow(_Strict):
+class Workflow(Strict):
     """One thing the firm does again and again, from its trigger to its last step."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
@@ -34,17 +32,18 @@ class Workflow(_Strict):
         return self
 
 
-class Workflows(_Strict):
+class Workflows(Strict):
     workflows: list[Workflow] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _unique_and_linked(self) -> "Workflows":
         ids = [w.id for w in self.workflows]
-        dupes = {i for i in ids if ids.count(i) > 1}
-        if dupes:
-            raise ValueError(f"workflow id used twice: {', '.join(sorted(dupes))}")
-        for w in self.workflows:
-            for n in w.next:
+        for again, wid in enumerate(ids):
+            if ids.index(wid) != again:
+                raise AtField(f"workflow id used twice: {wid} (also workflows[{ids.index(wid)}])",
+                              "workflows", again, "id")
+        for i, w in enumerate(self.workflows):
+            for j, n in enumerate(w.next):
                 if n not in ids:
-                    raise ValueError(f"workflow {w.id!r}: next {n!r} is not a workflow id")
+                    raise AtField(f"workflow {w.id!r}: next {n!r} is not a workflow id", "workflows", i, "next", j)
         return self

@@ -1,10 +1,10 @@
 """Import CRM exports as snapshots: hash -> read (sources/crm) -> as-of check -> diff -> store + events.
 
-Each file is one SQLite transaction keyed by its content hash. The same file twice changes
-nothing; an export older than the last one of the same CRM object is refused; a file we cannot
-read goes to `var/quarantine/` with a note, and nothing stored changes. After a batch, CRM records
-are linked to intake contacts (`link`), and the pipeline page and write-back files are rebuilt by the
-caller (`Runtime.tick`, which the CLI and the watcher run after every import).
+Each file is one SQLite transaction keyed by its content hash; the moves are the drop-folder
+core's (intake/drops.py). The same file twice changes nothing; an export older than the last one
+of the same CRM object is refused; a file we cannot read goes to `var/quarantine/` with a note,
+and nothing stored changes. Linking CRM records to intake contacts (`link`), the pipeline page and
+the write-back files are jobs (opsys/jobs.py), run after every import.
 """
 
 from __future__ import annotations
@@ -20,18 +20,20 @@ from pathlib import Path
 
 from opsys.config.models import SystemMap
 from opsys.config.pipeline_models import CrmToolSettings
-from opsys.intake.files import ERROR_SUFFIX, place, sha256_of, unique_target
-from opsys.intake.pipeline import intake_lock
+from opsys.intake.drops import Drop, DropFolder, DropKind, DropOutcome, QuarantineReason, Seen
+from opsys.intake.files import place
+from opsys.intake.locks import intake_lock
+from opsys.records.events import Decider, EventKind
 from opsys.rules.linking import CrmParty, LeadContact, link_parties
 from opsys.rules.pipeline_diff import Change, diff_contacts, diff_deals, to_datetime
-from opsys.sources.crm import CrmExport, ExportRead, read_export
-from opsys.sources.crm.mapped import crm_settings
+from opsys.sources.crm import CrmExport, ExportRead, read_export, read_export_bytes
 from opsys.store import crm as store
 from opsys.store.db import write_transaction
 from opsys.store.events import record_event
 from opsys.workspace import Workspace
 
 log = logging.getLogger(__name__)
+DECIDED_BY = f"{Decider.INTAKE}:crm"
 # a date (and time) in an export's file name, as HubSpot writes it: ...-all-deals-2026-11-23.csv
 _STAMP = re.compile(r"(20\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])"
                     r"(?:[T_ -]?([01]\d|2[0-3])[-:h]?([0-5]\d))?")
@@ -85,7 +87,8 @@ class _ReadAhead:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def export_as_of(path: Path, export: CrmExport, given: datetime | None) -> tuple[str, str]:
+def export_as_of(path: Path, export: CrmExport, given: datetime | None,
+                 now: datetime | None = None) -> tuple[str, str]:
     """When the export was taken: --as-of, a date in the file name, the newest row change, else the file's mtime."""
     if given is not None:
         return _iso(given), "given"
@@ -95,6 +98,8 @@ def export_as_of(path: Path, export: CrmExport, given: datetime | None) -> tuple
         try:  # a date without a time: the export could have been taken any time that day
             when = datetime(y, mo, d, hh, mm, tzinfo=UTC) if hh is not None else datetime(y, mo, d, 23, 59, 59,
                                                                                             tzinfo=UTC)
+            if hh is None and now is not None and now < when:  # ...but not later than we were given it
+                return _iso(now), "file name date, capped at the import time"
             return _iso(when), "file name"
         except ValueError:  # 2026-02-30 is no date: look further
             pass
@@ -119,14 +124,36 @@ def _iso(when: datetime) -> str:
     return when.astimezone(UTC).isoformat(timespec="seconds")
 
 
+class CrmExports:
+    """The ledger of CRM drops: a consumed export is a snapshot, keyed by content hash."""
+
+    def seen(self, db: sqlite3.Connection, sha256: str) -> Seen | None:
+        snap = store.snapshot_by_sha(db, sha256)
+        if snap is None:
+            return None
+        return Seen(snap.file_name, store.snapshot_stored_path(db, snap.id),
+                    f"snapshot {snap.id}, as of {snap.as_of}")
+
+    def quarantined(self, db: sqlite3.Connection, drop: Drop, problem: str, stored_path: str) -> None:
+        """A refused export leaves no snapshot: the event is its only record."""
+
+
 class CrmImporter:
-    """Imports exports into the store; built once with config and database, fed files."""
+    """Imports exports into the store; built once with config and database, fed files.
+
+    Steps per file: admit and hash (intake/drops.py) -> seen before? -> read (a worker may have
+    read it already) -> refuse an older export -> diff and store the snapshot -> archive."""
 
     def __init__(self, ws: Workspace, system_map: SystemMap, db: sqlite3.Connection,
                  now: Callable[[], datetime] | None = None):
         self.ws, self.map, self.db = ws, system_map, db
         self.now = now or (lambda: datetime.now(UTC))
-        self.settings = crm_settings(system_map.tools, ws.system_map)
+        self.settings = system_map.crm
+        self.drops = DropFolder(ws, db, DropKind(
+            name="CRM export", folder=ws.crm_drop, archive=ws.archive / "crm", not_done="was not imported",
+            retry="drop the fixed export into var/crm/ (or run `opsys crm import FILE`)",
+            quarantine_event=EventKind.CRM_EXPORT_QUARANTINED, duplicate_status="unchanged",
+            recovered_status="unchanged", log_repeats=False), CrmExports(), self.now)
 
     @property
     def drop(self) -> Path:
@@ -141,58 +168,46 @@ class CrmImporter:
         paths = [Path(p) for p in sorted(paths, key=_taken_key)]
         with intake_lock(self.ws), _ReadAhead(paths[1:], self.settings, self.map.pipeline.slash_dates) as ahead:
             for p in paths:
-                try:
-                    out.append(self._one(p, as_of, ahead.take(p)))
-                except Exception:  # a bug in one file must not lose the others; it stays where it is
-                    log.exception("CRM import of %s failed", p)
-                    out.append(CrmOutcome(p, "skipped", "internal error; see the log (-v)"))
+                out.append(self._one(p, as_of, ahead.take(p)))
         return out
 
     # -- one file ---------------------------------------------------------------------------------
 
-    def _in_drop(self, path: Path) -> bool:
-        return path.resolve().parent == self.drop.resolve()
-
     def _one(self, path: Path, as_of: datetime | None, read: "ExportRead | None") -> CrmOutcome:
-        if not path.is_file():
-            return CrmOutcome(path, "skipped", "not a file (already moved?)")
-        sha = read.sha256 if read else sha256_of(path)
-        seen = store.snapshot_by_sha(self.db, sha)
-        if seen is not None:
-            if self._in_drop(path):
-                stored = store.snapshot_stored_path(self.db, seen.id)
-                if stored and not (self.ws.root / stored).exists():
-                    # committed but not yet archived when the last run stopped: finish the move, nothing else
-                    place(path, self.ws.root / stored, move=True)
-                    return CrmOutcome(path, "unchanged", f"stored before a stop as snapshot {seen.id}; archived now",
-                                      seen.id)
-                place(path, unique_target(self.ws.archive / "crm" / "duplicates", path.name), move=True)
-            return CrmOutcome(path, "unchanged", f"same content as {seen.file_name} (snapshot {seen.id}, "
-                                                  f"as of {seen.as_of}): nothing changed", seen.id)
-        if read is None:
-            read = read_export(path, self.settings, self.map.pipeline.slash_dates)
-            sha = read.sha256  # the content actually read is the content recorded
-        if read.error is not None:
-            return self._quarantine(path, sha, read.error.problem, read.error.fix, "crm_export_quarantined")
-        export = read.export
-        when, source = export_as_of(path, export, as_of)
-        last = store.latest_snapshot(self.db, export.crm, export.object)
-        if last is not None and when < last.as_of:
-            return self._quarantine(
-                path, sha,
-                f"this {export.spec.label} is as of {when} ({source}), older than the last one imported, "
-                f"{last.file_name} as of {last.as_of}; importing it would undo newer changes",
-                "import only exports newer than the last one (or pass --as-of if the date was read wrong)",
-                "crm_export_refused", status="refused")
-        return self._store(path, sha, export, when, source)
+        drop = self.drops.open(path)
+        if isinstance(drop, DropOutcome):
+            return CrmOutcome(drop.path, drop.status, drop.detail)
+        try:
+            done = self.drops.seen_before(drop)
+            if done is not None:
+                return CrmOutcome(path, done.status, done.detail)
+            if read is None or read.sha256 != drop.sha256:  # no worker, or the file changed since it read it
+                read = read_export_bytes(drop.data, path.name, self.settings, self.map.pipeline.slash_dates)
+            if read.error is not None:
+                return self._quarantine(drop, read.error.problem, read.error.fix)
+            export = read.export
+            when, source = export_as_of(path, export, as_of, self.now())
+            last = store.latest_snapshot(self.db, export.crm, export.object)
+            if last is not None and when < last.as_of:
+                return self._quarantine(
+                    drop, f"this {export.spec.label} is as of {when} ({source}), older than the last one imported, "
+                          f"{last.file_name} as of {last.as_of}; importing it would undo newer changes",
+                    "import only exports newer than the last one (or pass --as-of if the date was read wrong)",
+                    EventKind.CRM_EXPORT_REFUSED, status="refused")
+            return self._store(drop, export, when, source)
+        except Exception as e:  # a bug on one file must not lose the others: that file only is set aside
+            out = self.drops.quarantine_unexpected(drop, "importing", e)
+            return CrmOutcome(path, out.status, out.detail)
 
-    def _store(self, path: Path, sha: str, export: CrmExport, as_of: str, source: str) -> CrmOutcome:
-        target = self.ws.archive / "crm" / self.now().strftime("%Y-%m") / f"{sha[:12]}-{path.name}"
+    def _store(self, drop: Drop, export: CrmExport, as_of: str, source: str) -> CrmOutcome:
+        path, sha = drop.path, drop.sha256
+        target = self.drops.archive_target(drop)
+        rel = self.drops.rel(target)
         counts: Counter = Counter()
         with write_transaction(self.db):
             sid = store.insert_snapshot(self.db, crm=export.crm, obj=export.object, layout=export.spec.label,
                                         file_name=path.name, sha256=sha, as_of=as_of, as_of_source=source,
-                                        rows=export.rows, stored_path=str(target.relative_to(self.ws.root)))
+                                        rows=export.rows, stored_path=rel)
             snap = {"id": sid, "file": path.name, "as_of": as_of}
             if export.object == "deals":
                 diff = diff_deals(store.load_deals(self.db, export.crm), export.deals, as_of, self.map.pipeline, snap)
@@ -204,13 +219,14 @@ class CrmImporter:
                 self._event(ch, export.crm)
                 counts[ch.kind] += 1
             store.set_snapshot_events(self.db, sid, len(diff.changes))
-            record_event(self.db, "crm_snapshot_imported", decided_by="intake:crm", subject_type="crm_snapshot",
-                         subject_id=sid, inputs={"file": path.name, "sha256": sha, "layout": export.spec.label,
-                                                 "rows": export.rows, "as_of": as_of, "as_of_source": source},
-                         decision={"events": dict(counts), "archived_to": str(target.relative_to(self.ws.root))},
+            record_event(self.db, EventKind.CRM_SNAPSHOT_IMPORTED, decided_by=DECIDED_BY,
+                         subject_type="crm_snapshot", subject_id=sid,
+                         inputs={"file": path.name, "sha256": sha, "layout": export.spec.label,
+                                 "rows": export.rows, "as_of": as_of, "as_of_source": source},
+                         decision={"events": dict(counts), "archived_to": rel},
                          message=f"{path.name}: {export.spec.label} as of {as_of}, {export.rows} rows, "
                                  f"{len(diff.changes)} changes")
-        place(path, target, move=self._in_drop(path))
+        place(path, target, move=drop.move)
         detail = f"{export.spec.label} as of {as_of[:16]}: {export.rows} rows, " + (
             ", ".join(f"{n} {k}" for k, n in counts.most_common()) or "no changes")
         return CrmOutcome(path, "imported", detail, sid, counts, export.warnings)
@@ -219,19 +235,10 @@ class CrmImporter:
         record_event(self.db, ch.kind, decided_by=ch.decided_by, subject_type=ch.subject_type,
                      subject_id=f"{crm}:{ch.subject_id}", inputs=ch.inputs, decision=ch.decision, message=ch.message)
 
-    def _quarantine(self, path: Path, sha: str, problem: str, fix: str, kind: str,
+    def _quarantine(self, drop: Drop, problem: str, fix: str, kind: EventKind | None = None,
                     status: str = "quarantined") -> CrmOutcome:
-        target = unique_target(self.ws.quarantine, path.name)
-        Path(str(target) + ERROR_SUFFIX).write_text(
-            f"{path.name} was not imported.\n\nWhat was wrong: {problem}\nHow to fix it: {fix}\n\n"
-            f"Then drop the fixed export into var/crm/ (or run `opsys crm import FILE`).\nsha256: {sha}\n",
-            encoding="utf-8")
-        place(path, target, move=self._in_drop(path))
-        with write_transaction(self.db):
-            record_event(self.db, kind, decided_by="intake:crm", subject_type="file", subject_id=sha,
-                         inputs={"name": path.name}, decision={"quarantined_to": str(target.relative_to(self.ws.root))},
-                         message=f"{path.name}: {problem}. Fix: {fix}")
-        return CrmOutcome(path, status, f"{problem}. Fix: {fix}")
+        out = self.drops.quarantine(drop, QuarantineReason(problem, fix), status=status, kind=kind)
+        return CrmOutcome(drop.path, out.status, out.detail)
 
     # -- linking --------------------------------------------------------------------------------
 
@@ -257,7 +264,7 @@ class CrmImporter:
                     _, crm, kind, ext = ln.key
                     store.set_contact_link(self.db, crm, kind, ext, ln.contact_id, ln.rule)
                     subject = ("crm_contact", f"{crm}:{kind}:{ext}")
-                record_event(self.db, "crm_linked", decided_by=ln.rule, subject_type=subject[0],
+                record_event(self.db, EventKind.CRM_LINKED, decided_by=ln.rule, subject_type=subject[0],
                              subject_id=subject[1],
                              inputs={"reason": ln.reason}, decision={"contact_id": ln.contact_id},
                              confidence=ln.score / 100, message=f"linked to intake contact {ln.contact_id}: {ln.reason}")

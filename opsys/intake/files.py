@@ -13,12 +13,25 @@ from pathlib import Path
 # the watcher never reads them. Hidden files (".name") are skipped too.
 TEMP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".download", ".swp", "~")
 ERROR_SUFFIX = ".error.txt"
+# Linux allows 255 bytes a name; what opsys writes stays well under, with room for "-N" and ".error.txt"
+MAX_NAME_BYTES = 200
 
 
 def is_candidate(path: Path) -> bool:
-    """A regular, finished-looking file: not hidden, not a temp name."""
+    """A finished-looking entry: not hidden, not a temp name. Links, pipes and folders count too:
+    intake refuses them with a note instead of ignoring them forever."""
     name = path.name
-    return not name.startswith(".") and not name.lower().endswith(TEMP_SUFFIXES) and path.is_file()
+    return not name.startswith(".") and not name.lower().endswith(TEMP_SUFFIXES) and os.path.lexists(path)
+
+
+def bounded_name(name: str, limit: int = MAX_NAME_BYTES) -> str:
+    """`name` cut to `limit` UTF-8 bytes, keeping its suffix (a 250-byte subject-as-file-name fits)."""
+    if len(name.encode("utf-8")) <= limit:
+        return name
+    suffix = Path(name).suffix if len(Path(name).suffix) <= 16 else ""
+    room = limit - len(suffix.encode("utf-8")) - 1
+    stem = name[: len(name) - len(suffix)].encode("utf-8")[:room].decode("utf-8", "ignore")
+    return f"{stem}~{suffix}"
 
 
 def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
@@ -37,7 +50,7 @@ class Stat:
 
 def stat_of(path: Path) -> Stat | None:
     try:
-        st = path.stat()
+        st = path.lstat()  # a link is judged as a link, never by its target
     except FileNotFoundError:
         return None
     return Stat(st.st_size, st.st_mtime_ns)
@@ -65,11 +78,12 @@ def wait_until_stable(path: Path, stable_seconds: float, timeout: float = 60.0, 
 def unique_target(folder: Path, name: str) -> Path:
     """A path in `folder` that does not exist yet, keeping `name` recognisable."""
     folder.mkdir(parents=True, exist_ok=True)
+    name = bounded_name(name)
     target = folder / name
     n = 1
-    while target.exists() or Path(str(target) + ERROR_SUFFIX).exists():
+    while os.path.lexists(target) or Path(str(target) + ERROR_SUFFIX).exists():
         stem, dot, ext = name.partition(".")
-        target = folder / f"{stem}-{n}{dot}{ext}"
+        target = folder / bounded_name(f"{stem}-{n}{dot}{ext}")
         n += 1
     return target
 
@@ -77,7 +91,7 @@ def unique_target(folder: Path, name: str) -> Path:
 def place(src: Path, target: Path, *, move: bool) -> Path:
     """Move (a drop from the inbox) or copy (a file given from elsewhere) without ever losing it."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    if move:
+    if move:  # a link, pipe or folder moves as itself: its target is never read
         os.replace(src, target) if _same_device(src, target.parent) else shutil.move(str(src), target)
     else:
         tmp = target.with_name(target.name + ".part")
@@ -88,6 +102,6 @@ def place(src: Path, target: Path, *, move: bool) -> Path:
 
 def _same_device(a: Path, b: Path) -> bool:
     try:
-        return a.stat().st_dev == b.stat().st_dev
+        return a.lstat().st_dev == b.stat().st_dev
     except FileNotFoundError:
         return False

@@ -13,9 +13,9 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from opsys.records import InboundMessage, Lead
+from opsys.sources.fields import EMAIL_ADDRESS
 
 _QUOTES = "\"'`\u201c\u201d\u2018\u2019<>"
-_EMAIL_LIKE = re.compile(r"^\S+@\S+\.\S+$")
 # Phone numbers are near the top of a mail; scanning megabytes of quoted history is waste.
 _PHONE_SCAN_CHARS = 20_000
 
@@ -53,7 +53,7 @@ def _name(raw: str | None, email: str | None) -> str | None:
     if not raw:
         return None
     name = " ".join(raw.strip().strip(_QUOTES).split()).strip(_QUOTES + " ")
-    if not name or _EMAIL_LIKE.match(name) or (email and name.lower() == email):
+    if not name or EMAIL_ADDRESS.fullmatch(name) or (email and name.lower() == email):
         return None
     if name.isupper() or name.islower():
         name = " ".join(_title_word(word) for word in name.split(" "))

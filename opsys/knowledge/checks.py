@@ -1,4 +1,5 @@
-"""`opsys check` for the library: schema, owners, systems, duplicate ids, links and anchors, steps, reviews."""
+"""`opsys check` for the library: schema, owners, systems, duplicate ids, links and anchors, steps, reviews,
+and pages nothing links to."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote, urlsplit
 
 from opsys.knowledge.sop import SCHEMA_FIELDS, Sop, load_library
+
+if TYPE_CHECKING:
+    from opsys.config.models import SystemMap
 
 # Folders the site generates (system map pages, var/pages/): links into them are not files in sops/.
 GENERATED_PREFIXES = ("system-map/", "generated/", "notebooks/")
@@ -52,6 +56,7 @@ def check_library(root: Path, roles: set[str] | None = None, systems: set[str] |
     by_rel = {s.rel: s for s in library}
     findings: list[Finding] = []
     ids: dict[str, Sop] = {}
+    linked: set[str] = set()  # rel paths some page, `related:` or workflow points at
     for sop in library:
         findings.extend(_check_meta(sop, roles, systems, today))
         if sop.meta:
@@ -62,17 +67,31 @@ def check_library(root: Path, roles: set[str] | None = None, systems: set[str] |
             else:
                 ids[sop.meta.id] = sop
             findings.extend(_check_sections(sop))
-        findings.extend(_check_links(sop, by_rel))
+        findings.extend(_check_links(sop, by_rel, linked))
     for sop in library:
         for rid in (sop.meta.related if sop.meta else []):
             if rid not in ids:
                 findings.append(Finding(sop.path, _meta_key_line(sop, "related"), "error",
                                         f"related: no SOP has id {rid!r}"))
+            elif ids[rid] is not sop:
+                linked.add(ids[rid].rel)
     for file, line, sid in workflow_sops or []:
         if sid not in ids:
             findings.append(Finding(file, line, "error", f"workflow names SOP {sid!r}, but no SOP in "
                                                          f"{root.name}/ has that id"))
+        else:
+            linked.add(ids[sid].rel)  # the workflow's page on the site links to it
+    findings.extend(_check_orphans(library, linked))
     return sorted(findings, key=lambda f: (str(f.file), f.line or 0))
+
+
+def _check_orphans(library: list[Sop], linked: set[str]) -> list[Finding]:
+    """A page no other page links to is found only by search and the menu: warn, so it gets a way in."""
+    if len(library) < 2:
+        return []
+    return [Finding(sop.path, 1, "warning", "no page links here: link it from index.md or another page, "
+                                            "or list its id in a related SOP's `related:`")
+            for sop in library if not sop.is_index and sop.rel not in linked]
 
 
 def _meta_key_line(sop: Sop, key: str) -> int:
@@ -85,6 +104,10 @@ def _meta_key_line(sop: Sop, key: str) -> int:
 def _check_meta(sop: Sop, roles: set[str] | None, systems: set[str] | None, today: date) -> list[Finding]:
     out = [Finding(sop.path, line, "error", msg) for line, msg in sop.meta_errors]
     if sop.meta is None:
+        if sop.meta_errors and sop.raw_meta:  # the schema failed: still judge the names it holds, all at once
+            owner, named = sop.raw_meta.get("owner"), sop.raw_meta.get("systems")
+            out += _check_names(sop, owner if isinstance(owner, str) else None,
+                                [str(x) for x in named] if isinstance(named, list) else [], roles, systems)
         if not sop.meta_errors and not sop.is_index:
             have = set(sop.raw_meta or {})
             lacks = [f for f in SCHEMA_FIELDS if f not in have]
@@ -95,21 +118,29 @@ def _check_meta(sop: Sop, roles: set[str] | None, systems: set[str] | None, toda
                 out.append(Finding(sop.path, sop.body_line, "warning", "no numbered steps"))
         return out
     m = sop.meta
-    if roles is not None and m.owner not in roles:
-        out.append(Finding(sop.path, _meta_key_line(sop, "owner"), "error",
-                           f"owner {m.owner!r} is not a role in system_map/team.yml "
-                           f"(roles: {', '.join(sorted(roles))})"))
-    if systems is not None:
-        for s in m.systems:
-            if s not in systems:
-                out.append(Finding(sop.path, _meta_key_line(sop, "systems"), "error",
-                                   f"system {s!r} is not in system_map/tools.yml "
-                                   f"(known: {', '.join(sorted(systems))})"))
+    out += _check_names(sop, m.owner, m.systems, roles, systems)
     due = m.review_due()
     if due < today:
         out.append(Finding(sop.path, _meta_key_line(sop, "last_reviewed"), "warning",
                            f"review overdue since {due.isoformat()} (last reviewed {m.last_reviewed}, "
                            f"every {m.review_every})"))
+    return out
+
+
+def _check_names(sop: Sop, owner: str | None, named: list[str], roles: set[str] | None,
+                 systems: set[str] | None) -> list[Finding]:
+    """The owner is a role of team.yml and each system a key of tools.yml."""
+    out: list[Finding] = []
+    if roles is not None and owner is not None and owner not in roles:
+        out.append(Finding(sop.path, _meta_key_line(sop, "owner"), "error",
+                           f"owner {owner!r} is not a role in system_map/team.yml "
+                           f"(roles: {', '.join(sorted(roles))})"))
+    if systems is not None:
+        for s in named:
+            if s not in systems:
+                out.append(Finding(sop.path, _meta_key_line(sop, "systems"), "error",
+                                   f"system {s!r} is not in system_map/tools.yml "
+                                   f"(known: {', '.join(sorted(systems))})"))
     return out
 
 
@@ -150,7 +181,7 @@ def _section_has_numbered_list(sop: Sop, heading_line: int) -> bool:
     return False
 
 
-def _check_links(sop: Sop, by_rel: dict[str, Sop]) -> list[Finding]:
+def _check_links(sop: Sop, by_rel: dict[str, Sop], linked: set[str]) -> list[Finding]:
     out: list[Finding] = []
     in_fence = False
     for i, line in enumerate(sop.body.splitlines()):
@@ -165,13 +196,14 @@ def _check_links(sop: Sop, by_rel: dict[str, Sop]) -> list[Finding]:
         if ref:
             targets.append(ref.group(1))
         for target in targets:
-            problem = _link_problem(sop, target, by_rel)
+            problem = _link_problem(sop, target, by_rel, linked)
             if problem:
                 out.append(Finding(sop.path, sop.body_line + i, "error", problem))
     return out
 
 
-def _link_problem(sop: Sop, target: str, by_rel: dict[str, Sop]) -> str | None:
+def _link_problem(sop: Sop, target: str, by_rel: dict[str, Sop], linked: set[str]) -> str | None:
+    """What is wrong with one link, or None; a good link to another page is added to `linked`."""
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or target.startswith(("mailto:", "tel:", "/")):
         return None
@@ -188,35 +220,29 @@ def _link_problem(sop: Sop, target: str, by_rel: dict[str, Sop]) -> str | None:
     target_sop = by_rel.get(rel)
     if target_sop is None:
         return f"broken link {target!r}: {rel} does not exist"
+    if rel != sop.rel:
+        linked.add(rel)
     if anchor and anchor not in target_sop.anchors:
         return f"broken anchor {target!r}: {rel} has no heading with anchor #{anchor}"
     return None
 
 
-def check_workspace_library(sops: Path, system_map_dir: Path, m=None, today: date | None = None) -> list[Finding]:
-    """The library checked against a loaded SystemMap `m` (None when the map is invalid: names unchecked)."""
-    import yaml
+def check_workspace_library(sops: Path, system_map_dir: Path, m: SystemMap | None = None,
+                            today: date | None = None) -> list[Finding]:
+    """The library checked against a loaded SystemMap `m` (None when the map is invalid: names unchecked).
 
+    The lines of workflows.yml's SOP references come from `m.lines`; `system_map_dir` is not read.
+    """
     roles = m.team.roles if m is not None else None
     systems = (set(m.tools.tools) | {"opsys"}) if m is not None else None
     refs: list[tuple[Path, int | None, str]] = []
-    wf_path = system_map_dir / "workflows.yml"
-    if m is not None and wf_path.exists():
-        node = yaml.compose(wf_path.read_text(encoding="utf-8"))
-        for wf in _child(node, "workflows") or []:
-            for item in _child(wf, "sops") or []:
-                refs.append((wf_path, item.start_mark.line + 1, str(item.value)))
+    if m is not None:
+        for i, wf in enumerate(m.workflows.workflows):
+            for j, sid in enumerate(wf.sops):
+                refs.append((m.lines.path("workflows.yml"), m.lines.line("workflows.yml", "workflows", i, "sops", j),
+                             sid))
     if not sops.is_dir():
         return [Finding(sops, None, "error", "the SOP folder is missing (run `opsys init` for a template)")]
-    return check_library(sops, roles, systems, refs, today)
+    from opsys.knowledge.site_config import check_site_config
 
-
-def _child(node, key: str) -> list | None:
-    """Items of the sequence under `key` of a YAML mapping node (None if absent or not a sequence)."""
-    import yaml
-
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if k.value == key and isinstance(v, yaml.SequenceNode):
-                return v.value
-    return None
+    return check_library(sops, roles, systems, refs, today) + check_site_config(sops.parent / "mkdocs.yml")

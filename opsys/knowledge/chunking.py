@@ -29,11 +29,17 @@ class Chunk:
     text: str
     url: str        # site URL relative to the site root
     audience: str = "team"  # the page's frontmatter `audience`: founder-only pages stay out of team searches
+    path: str = ""     # the heading trail under the title, "Steps › Before the call"
+    about: str = ""    # the page's own summary: an SOP's trigger and tags, a page's description
+
+    def heading(self) -> str:
+        """Title and heading trail, as one line: what the section is about before a word of it is read."""
+        trail = self.path or self.section
+        return self.title if not trail or trail == self.title else f"{self.title} — {trail}"
 
     def embed_text(self) -> str:
-        """Title and heading lead the text: they carry most of what a section is about."""
-        head = self.title if self.section == self.title else f"{self.title} — {self.section}"
-        return f"{head}\n{self.text}"
+        """Title, heading trail and the page's summary lead the text: they say most of what a section is about."""
+        return "\n".join(x for x in (self.heading(), self.about, self.text) if x)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -81,26 +87,59 @@ def chunk_sop(sop: Sop) -> list[Chunk]:
     """One chunk per h1-h3 section (windowed when long); text before the first heading belongs to the page."""
     lines = sop.body.splitlines()
     starts = [(h.line - sop.body_line, h) for h in sop.headings if h.level <= CHUNK_LEVELS]
-    sections: list[tuple[str, str, int, str]] = []
+    trails = _trails(sop)
+    sections: list[tuple[str, str, int, str, str]] = []
     first = starts[0][0] if starts else len(lines)
     if first > 0:
-        sections.append((sop.title, "", sop.body_line, "\n".join(lines[:first])))
+        sections.append((sop.title, "", sop.body_line, "\n".join(lines[:first]), ""))
     for n, (idx, h) in enumerate(starts):
         end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
-        sections.append((h.text, h.anchor, h.line, "\n".join(lines[idx + 1:end])))
+        sections.append((h.text, h.anchor, h.line, "\n".join(lines[idx + 1:end]), trails[h.line]))
     url = sop.url()
     title = sop.title
+    about = page_about(sop)
     chunks: list[Chunk] = []
-    for section, anchor, line, md in sections:
+    for section, anchor, line, md, trail in sections:
         text = plain(md)
         if len(text) < MIN_CHARS or _is_link_list(md):
             continue
         for n, part in enumerate(_windows(text)):
             chunks.append(Chunk(id=f"{sop.rel}#{anchor}:{n}", rel=sop.rel, sop_id=sop.sop_id, title=title,
                                 section=section, anchor=anchor, line=line, text=part,
-                                url=url + (f"#{anchor}" if anchor else ""), audience=sop.audience))
+                                url=url + (f"#{anchor}" if anchor else ""), audience=sop.audience,
+                                path=trail, about=about))
     if not chunks:  # a page with only a title still deserves to be found
         chunks.append(Chunk(id=f"{sop.rel}#:0", rel=sop.rel, sop_id=sop.sop_id, title=title, section=title,
                             anchor="", line=sop.body_line, text=plain(sop.body) or title, url=url,
-                            audience=sop.audience))
+                            audience=sop.audience, about=about))
     return chunks
+
+
+def _trails(sop: Sop) -> dict[int, str]:
+    """Each heading's trail of parent headings (the page's own h1 title left out), keyed by line."""
+    out: dict[int, str] = {}
+    stack: list[tuple[int, str]] = []
+    for h in sop.headings:
+        while stack and stack[-1][0] >= h.level:
+            stack.pop()
+        stack.append((h.level, h.text))
+        names = [t for level, t in stack if not (level == 1 and t.strip().lower() == sop.title.strip().lower())]
+        out[h.line] = " › ".join(names)
+    return out
+
+
+def page_summary(sop: Sop) -> str:
+    """The one line embedded for the page as a whole: its trigger or description, else its title."""
+    meta = sop.raw_meta or {}
+    about = " ".join(str(meta.get(k) or "").strip() for k in ("trigger", "description", "summary")).strip()
+    return about or sop.title
+
+
+def page_about(sop: Sop) -> str:
+    """What a page says about itself: an SOP's trigger and tags, or a page's frontmatter description."""
+    meta = sop.raw_meta or {}
+    parts = [str(meta.get(k) or "").strip() for k in ("trigger", "description", "summary")]
+    tags = meta.get("tags")
+    if isinstance(tags, list) and tags:
+        parts.append("Tags: " + ", ".join(str(t) for t in tags))
+    return " ".join(p for p in parts if p)

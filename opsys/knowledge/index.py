@@ -15,13 +15,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from opsys.knowledge.chunking import Chunk, chunk_sop
+from opsys.knowledge.chunking import Chunk, chunk_sop, page_summary
 from opsys.knowledge.sop import iter_markdown, parse_sop
 
 log = logging.getLogger(__name__)
 
 COLLECTION = "sops"
-STATE_VERSION = 2  # 2: chunks carry their page's audience
+STATE_VERSION = 3  # 2: chunks carry their page's audience; 3: heading trail and page summary embedded, chunk vectors
 EMBED_BATCH = 256
 UPSERT_BATCH = 2000
 
@@ -50,6 +50,7 @@ class IndexPaths:
         self.state = self.dir / "state.json"
         self.chunks = self.dir / "chunks.json"
         self.vectors = self.dir / "page_vectors.npz"
+        self.chunk_vectors = self.dir / "chunk_vectors.npz"
         self.lock = self.dir / "index.lock"
 
 
@@ -104,7 +105,8 @@ def _build(root: Path, paths: IndexPaths, model: str, *, full: bool, progress: b
     t0 = time.perf_counter()
     report = IndexReport()
     state = load_state(paths)
-    if full or state.get("model") != model_name(model) or not paths.chunks.exists():
+    if (full or state.get("model") != model_name(model) or not paths.chunks.exists()
+            or not paths.chunk_vectors.exists()):
         state = {"version": STATE_VERSION, "model": model_name(model), "commit": None, "files": {}}
         full = True
     files_state: dict[str, dict] = state["files"]
@@ -119,6 +121,8 @@ def _build(root: Path, paths: IndexPaths, model: str, *, full: bool, progress: b
             collection.delete(ids=existing[i:i + UPSERT_BATCH])
 
     old_chunks: dict[str, list[dict]] = {}
+    vector_of, summary_of = ({}, {}) if full else load_chunk_vectors(paths)
+    summaries: dict[str, str] = {}
     if not full:
         for c in json.loads(paths.chunks.read_text(encoding="utf-8")):
             old_chunks.setdefault(c["rel"], []).append(c)
@@ -136,7 +140,9 @@ def _build(root: Path, paths: IndexPaths, model: str, *, full: bool, progress: b
             new_files[rel] = {**prev, "mtime_ns": st.st_mtime_ns, "size": st.st_size}
             report.unchanged += 1
             continue
-        chunks = chunk_sop(parse_sop(path, root))
+        sop = parse_sop(path, root)
+        chunks = chunk_sop(sop)
+        summaries[rel] = page_summary(sop)
         to_embed.extend(chunks)
         old_chunks[rel] = [c.as_dict() for c in chunks]
         new_files[rel] = {"hash": digest, "mtime_ns": st.st_mtime_ns, "size": st.st_size,
@@ -159,6 +165,7 @@ def _build(root: Path, paths: IndexPaths, model: str, *, full: bool, progress: b
             vectors = embed([c.embed_text() for c in batch], st_model)
             for c, v in zip(batch, vectors):
                 page_sums[c.rel] = page_sums.get(c.rel, 0) + v
+                vector_of[c.id] = v
             for j in range(0, len(batch), UPSERT_BATCH):
                 part = batch[j:j + UPSERT_BATCH]
                 collection.upsert(ids=[c.id for c in part], embeddings=vectors[j:j + UPSERT_BATCH].tolist(),
@@ -169,12 +176,15 @@ def _build(root: Path, paths: IndexPaths, model: str, *, full: bool, progress: b
                 bar[0].update(bar[1], advance=len(batch))
         if bar:
             bar[0].stop()
+        rels = sorted(summaries)
+        summary_of.update(zip(rels, embed([summaries[r] for r in rels], st_model)))
         report.embed_seconds += time.perf_counter() - te
         report.chunks_embedded = len(to_embed)
 
     all_chunks = [c for rel in sorted(old_chunks) if rel in current for c in old_chunks[rel]]
     report.chunks_total = len(all_chunks)
     if report.changed or full or not paths.vectors.exists():
+        _save_chunk_vectors(paths, collection, all_chunks, vector_of, summary_of)
         _write_json(paths.chunks, all_chunks)
         if full or not paths.vectors.exists():
             _write_page_vectors(collection, paths)
@@ -197,6 +207,44 @@ def _progress(show: bool, total: int):
                  TimeRemainingColumn(), transient=True)
     p.start()
     return p, p.add_task("embedding sections", total=total)
+
+
+def load_chunk_vectors(paths: IndexPaths) -> tuple[dict, dict]:
+    """(chunk id -> unit vector, page rel -> its summary's unit vector) as the last build saved them."""
+    import numpy as np
+
+    try:
+        data = np.load(paths.chunk_vectors)
+    except (FileNotFoundError, OSError, ValueError):
+        return {}, {}
+    return ({str(i): v for i, v in zip(data["ids"], data["vectors"])},
+            {str(r): v for r, v in zip(data["pages"], data["summaries"])})
+
+
+def _save_chunk_vectors(paths: IndexPaths, collection, chunks: list[dict], vector_of: dict,
+                        summary_of: dict) -> None:
+    """Every chunk's vector in chunks.json order, and each page's summary vector: search scores all of
+    them exactly with one matrix product (no approximate neighbours, no keyword hit left unscored)."""
+    import numpy as np
+
+    missing = [c["id"] for c in chunks if c["id"] not in vector_of]
+    for i in range(0, len(missing), UPSERT_BATCH):  # only if the file was lost: Chroma holds them too
+        got = collection.get(ids=missing[i:i + UPSERT_BATCH], include=["embeddings"])
+        vector_of.update({cid: np.asarray(v, dtype=np.float32) for cid, v in zip(got["ids"], got["embeddings"])})
+    ids = [c["id"] for c in chunks]
+    mat = (np.stack([np.asarray(vector_of[i], dtype=np.float32) for i in ids]) if ids
+           else np.zeros((0, 384), np.float32))
+    pages = sorted({c["rel"] for c in chunks})
+    dim = mat.shape[1] if len(ids) else 384
+    first = {}
+    for c in chunks:
+        first.setdefault(c["rel"], c["id"])
+    summaries = (np.stack([np.asarray(summary_of.get(r, vector_of[first[r]]), dtype=np.float32) for r in pages])
+                 if pages
+                 else np.zeros((0, dim), np.float32))
+    tmp = paths.chunk_vectors.with_name(".chunk_vectors.tmp.npz")
+    np.savez(tmp, ids=np.array(ids), vectors=mat, pages=np.array(pages), summaries=summaries)
+    os.replace(tmp, paths.chunk_vectors)
 
 
 def _write_page_vectors(collection, paths: IndexPaths) -> None:

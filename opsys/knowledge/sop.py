@@ -10,6 +10,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from opsys.config.problems import clean_message
+
 # Pages that introduce a folder rather than describe a procedure: never asked for SOP frontmatter.
 INDEX_NAMES = {"index.md", "readme.md"}
 SCHEMA_FIELDS = ("id", "title", "owner", "trigger", "systems", "last_reviewed", "review_every", "tags", "related")
@@ -19,6 +21,14 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _ATTR_LIST = re.compile(r"\s*\{[^}]*\}\s*$")
 _EXPLICIT_ID = re.compile(r"\{[^}]*#([\w-]+)[^}]*\}\s*$")  # attr_list: `## Steps {#steps-in-short}`
 AUDIENCES = ("team", "founder")
+
+
+class _FrontmatterLoader(yaml.SafeLoader):
+    """Dates stay text, so pydantic judges `2026-13-01` beside every other field instead of PyYAML
+    raising a bare ValueError (no line, no other problems) while it reads the page."""
+
+
+_FrontmatterLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
 
 
 def page_audience(meta: dict | None, generated: bool) -> str:
@@ -190,13 +200,16 @@ def parse_sop(path: Path, root: Path) -> Sop:
             sop.meta_errors.append((1, "frontmatter opened with `---` is never closed: add a `---` line after "
                                        "its last field (or remove the opening `---`)"))
         return sop
+    loader = _FrontmatterLoader(fm)
     try:
-        data = yaml.safe_load(fm)
-        node = yaml.compose(fm)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         sop.meta_errors.append((2 + (mark.line if mark else 0), f"frontmatter YAML: {getattr(e, 'problem', e)}"))
         return sop
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         sop.meta_errors.append((1, "frontmatter must be a mapping of field: value"))
         return sop
@@ -206,12 +219,13 @@ def parse_sop(path: Path, root: Path) -> Sop:
     try:
         sop.meta = SopMeta.model_validate(data)
     except ValidationError as err:
-        for e in err.errors():
+        for e in err.errors():  # every problem of the page at once, each on its own line
             key = str(e["loc"][0]) if e["loc"] else ""
             line = 2 + _key_line(node, key)
             bad = e.get("input")
             shown = "" if isinstance(bad, (dict, list)) or bad is None or not e["loc"] else f" (got {bad!r})"
-            sop.meta_errors.append((line, f"{key or 'frontmatter'}: {e['msg']}{shown}"))
+            fix = "; write it as YYYY-MM-DD" if e["type"].startswith("date") else ""
+            sop.meta_errors.append((line, f"{key or 'frontmatter'}: {clean_message(e['msg'])}{fix}{shown}"))
     return sop
 
 

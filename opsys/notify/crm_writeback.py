@@ -3,7 +3,8 @@
 Three files at most per run, each in the CRM's own import layout and each item written once:
 new leads (score, class, owner and why), owner updates for CRM records opsys routed, and
 follow-up tasks for open deals that went quiet or have no next action. Cells are neutralised
-against spreadsheet formula injection. Every file is logged (event `crm_writeback`).
+against spreadsheet formula injection (also after a `;`, tab or `|`, for files read in another
+locale); E.164 numbers in phone columns are written as they are. Every file is logged (event `crm_writeback`).
 """
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from opsys.config.models import SystemMap
+from opsys.records.crm import DealRow
+from opsys.records.events import EventKind, rule
 from opsys.rules.pipeline_metrics import owner_person
 from opsys.store import crm as store
 from opsys.store.db import write_transaction
@@ -50,10 +54,22 @@ LAYOUTS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-def neutralise(value: object) -> str:
-    """A cell a spreadsheet will show as text: a leading = + - @ tab or CR gets a ' in front."""
+# a file read with another separator (`;` in many European locales, tab, `|`) splits a cell there:
+# what follows a separator is a cell start too
+_AFTER_SEPARATOR = re.compile(r"([,;\t|])([=+\-@])")
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+
+
+def neutralise(value: object, column: str = "") -> str:
+    """A cell a spreadsheet will show as text: a leading = + - @ tab or CR gets a ' in front, and so
+    does one right after a separator. In a phone column an E.164 number is kept as it is: digits
+    cannot carry a formula, and a CRM would store the apostrophe as part of the number."""
     s = "" if value is None else str(value)
-    return "'" + s if s.startswith(_FORMULA_START) else s
+    if "phone" in column.lower() and _E164.fullmatch(s):
+        return s
+    if s.startswith(_FORMULA_START):  # the leading ' covers the first character, a tab or CR included
+        return "'" + s[0] + _AFTER_SEPARATOR.sub(r"\1'\2", s[1:])
+    return _AFTER_SEPARATOR.sub(r"\1'\2", s)
 
 
 @dataclass(frozen=True)
@@ -66,9 +82,7 @@ class WriteBack:
 def _crm_owners(db: sqlite3.Connection, m: SystemMap, layout: str) -> dict[str, str]:
     """How this CRM itself names each team member: the owner spelling seen most in its records."""
     seen: dict[str, Counter] = {}
-    for owner, n in db.execute(
-            "SELECT owner, COUNT(*) FROM (SELECT owner FROM crm_deals WHERE crm = ? UNION ALL "
-            "SELECT owner FROM crm_contacts WHERE crm = ?) WHERE owner IS NOT NULL GROUP BY owner", (layout, layout)):
+    for owner, n in store.owner_spellings(db, layout).items():
         pid = owner_person(owner, m.team, m.pipeline.owners)
         if pid:
             seen.setdefault(pid, Counter())[owner] += n
@@ -100,10 +114,9 @@ def target_layout(db: sqlite3.Connection, m: SystemMap) -> str | None:
     return snap.crm if snap and snap.crm in LAYOUTS else None
 
 
-def write_back(db: sqlite3.Connection, outbox: Path, m: SystemMap, now: datetime | None = None,
-               deals: list[store.DealRow] | None = None) -> list[WriteBack]:
+def write_back(db: sqlite3.Connection, outbox: Path, m: SystemMap, now: datetime,
+               deals: list[DealRow] | None = None) -> list[WriteBack]:
     """Write what is new since the last run; returns the files written (none when nothing is new)."""
-    now = now or datetime.now(UTC)
     layout = target_layout(db, m)
     if layout is None:
         return []
@@ -126,7 +139,7 @@ def write_back(db: sqlite3.Connection, outbox: Path, m: SystemMap, now: datetime
         _write_csv(path, cols[kind], [row for _, row in items])
         with write_transaction(db):
             wid = store.record_writeback(db, layout, kind, path.name, [k for k, _ in items])
-            record_event(db, "crm_writeback", decided_by=f"rule:crm_writeback#{kind}", subject_type="file",
+            record_event(db, EventKind.CRM_WRITEBACK, decided_by=rule(f"crm_writeback#{kind}"), subject_type="file",
                          subject_id=path.name, inputs={"layout": layout, "items": [k for k, _ in items][:50]},
                          decision={"file": str(path), "rows": len(items), "writeback_id": wid},
                          message=f"{len(items)} {kind.replace('-', ' ')} written to {path.name} for {layout} import")
@@ -140,7 +153,7 @@ def _write_csv(path: Path, header: tuple[str, ...], rows: list[list[object]]) ->
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(header)
     for row in rows:
-        w.writerow([neutralise(v) for v in row])
+        w.writerow([neutralise(v, col) for v, col in zip(row, header)])
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(buf.getvalue(), encoding="utf-8")
     os.replace(tmp, path)
@@ -177,9 +190,7 @@ def _owner_updates(db: sqlite3.Connection, m: SystemMap, layout: str, done: set[
         if x.owner_id and x.contact_id not in routed:
             routed[x.contact_id] = x.owner_id
     out = []
-    for r in db.execute("SELECT crm, kind, external_id, email, owner, lead_contact_id FROM crm_contacts"
-                        " WHERE lead_contact_id IS NOT NULL AND crm = ? AND kind IN ('contact', 'lead')",
-                        (layout,)):
+    for r in store.linked_people(db, layout):
         person = routed.get(r["lead_contact_id"])
         if not person or owner_person(r["owner"], m.team, m.pipeline.owners) == person:
             continue
@@ -190,7 +201,7 @@ def _owner_updates(db: sqlite3.Connection, m: SystemMap, layout: str, done: set[
     return out
 
 
-def _tasks(deals: list[store.DealRow], m: SystemMap, layout: str, done: set[str], now: datetime,
+def _tasks(deals: list[DealRow], m: SystemMap, layout: str, done: set[str], now: datetime,
            known: dict[str, str]) -> list[tuple[str, list]]:
     """A follow-up task for each open deal that went quiet or has no next action (once per lull)."""
     due = (now + timedelta(days=1)).date().isoformat()

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from opsys.config.models import Team
+from opsys.notify.urls import MissingSecret, redact, resolve
+from opsys.records.events import Decider, EventKind
 from opsys.store.db import write_transaction
-from opsys.store.events import record_event, utcnow
+from opsys.store.events import record_event
 from opsys.store.locks import exclusive
+from opsys.store.notifications import mark_attempt, pending_notifications
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -27,17 +30,25 @@ class DispatchResult:
 
 
 def send_apprise(url: str, title: str, body: str) -> str | None:
-    """Send one notification; returns None on success or the error text."""
+    """Send one notification; returns None on success or the error text, with every URL redacted
+    (Apprise's own messages quote the URL, token and all)."""
     import apprise  # imported here: it is slow to import and only needed when something is due
 
+    try:
+        real = resolve(url)
+    except MissingSecret as e:
+        return str(e)
     ap = apprise.Apprise()
-    if not ap.add(url):
-        return f"Apprise does not understand the URL {url!r} (see team.yml notify)"
+    if not ap.add(real):
+        return f"Apprise does not understand the URL {redact(url)!r} (see team.yml notify)"
     logs = apprise.LogCapture(level=logging.WARNING, fmt="%(message)s")
     with logs as output:
         ok = ap.notify(title=title, body=body)
         captured = output.getvalue().strip()
-    return None if ok else (captured.splitlines()[-1] if captured else "delivery failed")
+    if ok:
+        return None
+    error = captured.splitlines()[-1] if captured else "delivery failed"
+    return redact(error.replace(real, url))
 
 
 def dispatch_pending(db: sqlite3.Connection, team: Team, lock: Path | None = None) -> DispatchResult:
@@ -51,27 +62,25 @@ def dispatch_pending(db: sqlite3.Connection, team: Team, lock: Path | None = Non
 
 
 def _dispatch(db: sqlite3.Connection, team: Team) -> DispatchResult:
-    pending = db.execute("SELECT * FROM notifications WHERE status = 'pending' ORDER BY id").fetchall()
     sent = failed = 0
-    for n in pending:
+    for n in pending_notifications(db):
         try:
-            url = team.person(n["person_id"]).notify[n["url_index"]]
+            url = team.person(n.person_id).notify[n.url_index]
         except (KeyError, IndexError):
-            url, error = None, f"{n['person_id']} has no notify URL #{n['url_index']} in team.yml any more"
+            url, error = None, f"{n.person_id} has no notify URL #{n.url_index} in team.yml any more"
         else:
-            error = send_apprise(url, n["title"], n["body"])
-        attempts = n["attempts"] + 1
+            error = send_apprise(url, n.title, n.body)
+        attempts = n.attempts + 1
         status = "sent" if error is None else ("failed" if attempts >= MAX_ATTEMPTS or url is None else "pending")
         with write_transaction(db):
-            db.execute("UPDATE notifications SET status = ?, attempts = ?, last_error = ?, sent_at = ? WHERE id = ?",
-                       (status, attempts, error, utcnow() if error is None else None, n["id"]))
-            record_event(db, "notification_sent" if error is None else "notification_failed",
-                         decided_by="notify:apprise", subject_type="inquiry", subject_id=n["inquiry_id"],
-                         inputs={"person": n["person_id"], "url_index": n["url_index"], "attempt": attempts},
-                         decision={"status": status, "error": error}, message=n["title"])
+            mark_attempt(db, n.id, status=status, attempts=attempts, error=error)
+            record_event(db, EventKind.NOTIFICATION_SENT if error is None else EventKind.NOTIFICATION_FAILED,
+                         decided_by=f"{Decider.NOTIFY}:apprise", subject_type="inquiry", subject_id=n.inquiry_id,
+                         inputs={"person": n.person_id, "url_index": n.url_index, "attempt": attempts},
+                         decision={"status": status, "error": error}, message=n.title)
         if error is None:
             sent += 1
         else:
             failed += 1
-            log.warning("notification %s to %s failed: %s", n["id"], n["person_id"], error)
+            log.warning("notification %s to %s failed: %s", n.id, n.person_id, error)
     return DispatchResult(sent, failed)

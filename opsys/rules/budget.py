@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 
 
 @dataclass(frozen=True)
@@ -94,8 +93,10 @@ _WHOLE_SUFFIX = re.compile(r"^(?:(?:/|per|a)\s*(?:mo|month|yr|year)|monthly|per 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
 
 
-def extract_budget(text: str) -> Budget | None:
-    """The budget the text states, or None; a sentence with a money word wins over an earlier mention."""
+def extract_budget(text: str, year: int | None = None) -> Budget | None:
+    """The budget the text states, or None; a sentence with a money word wins over an earlier mention.
+    `year` is the current year: a bare number within five years of it reads as a year, not money
+    (without it, any bare 1990-2099)."""
     if not text or not text.strip():
         return None
     text = text.strip()
@@ -111,7 +112,7 @@ def extract_budget(text: str) -> Budget | None:
         if any(s < m.end() and m.start() < e for s, e in taken):
             continue
         budget = _read(m)
-        if budget is None or not _accepted(text, m, budget):
+        if budget is None or not _accepted(text, m, budget, year):
             continue
         found.append((m.start(), budget, _in_money_sentence(text, m)))
     if not found:
@@ -175,7 +176,7 @@ def _number(raw: str, has_suffix: bool) -> float | None:
         return None
 
 
-def _accepted(text: str, m: re.Match, budget: Budget) -> bool:
+def _accepted(text: str, m: re.Match, budget: Budget, year: int | None) -> bool:
     has_currency = budget.currency is not None
     has_suffix = any(m[f"{p}suf"] for p in "abcd")
     if has_currency:
@@ -190,15 +191,16 @@ def _accepted(text: str, m: re.Match, budget: Budget) -> bool:
         return False  # "10k monthly visitors", "budget ... 40 pages"
     if has_suffix:
         return True
-    if _looks_like_a_year(m, text):
+    if _looks_like_a_year(m, text, year):
         return False  # "budget for the 2027 launch": a year, whatever money word precedes it
     return budget.low >= 100 and _after_money_word(text, m.start())
 
 
-def _looks_like_a_year(m: re.Match, text: str) -> bool:
-    """A bare number within five years of now, not followed by a rate ("2026 per month" is money)."""
+def _looks_like_a_year(m: re.Match, text: str, year: int | None) -> bool:
+    """A bare number near `year`, not followed by a rate ("2026 per month" is money)."""
     raw = m[0].strip()
-    if not re.fullmatch(r"\d{4}", raw) or abs(int(raw) - date.today().year) > 5:
+    near = (lambda n: abs(n - year) <= 5) if year is not None else (lambda n: 1990 <= n <= 2099)
+    if not re.fullmatch(r"\d{4}", raw) or not near(int(raw)):
         return False
     return not _RATE.match(text[m.end():].strip())
 

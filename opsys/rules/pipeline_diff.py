@@ -12,16 +12,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from opsys.config.pipeline_models import PipelineSettings, Stage
-from opsys.store.crm import CrmContact, CrmDeal, DealState
+from opsys.records.crm import CrmContact, CrmDeal, DealState
+from opsys.records.events import EventKind, rule
 
-RULE = "rule:pipeline_diff"
+RULE = rule("pipeline_diff")
 
 
 @dataclass(slots=True)
 class Change:
     """One event to record: kind, which record, a sentence, and what the rule saw and decided."""
 
-    kind: str
+    kind: EventKind
     subject_type: str  # deal | crm_contact
     subject_id: str
     message: str
@@ -69,7 +70,9 @@ def diff_deals(prev: dict[str, DealState], deals: list[CrmDeal], as_of: str, pip
                snapshot: dict[str, Any]) -> Diff:
     """Created, stage/value/owner changed, won, lost, reopened, activity recorded, gone quiet, missing."""
     out = Diff()
-    now = to_datetime(as_of) or datetime.now(UTC)
+    now = to_datetime(as_of)  # the export's own time: rules read no clock
+    if now is None:
+        raise ValueError(f"as_of {as_of!r} is not an ISO time")
     base = {"snapshot": snapshot}
     seen: set[str] = set()
     stage_cache: dict[str, Stage | None] = {}
@@ -84,7 +87,7 @@ def diff_deals(prev: dict[str, DealState], deals: list[CrmDeal], as_of: str, pip
         sid = d.external_id
         if old is None:
             out.changes.append(Change(
-                "deal_created", "deal", sid, f"new deal {d.name!r} in {d.stage} ({_money(d.value, d.currency)})",
+                EventKind.DEAL_CREATED, "deal", sid, f"new deal {d.name!r} in {d.stage} ({_money(d.value, d.currency)})",
                 {**base, "stage": d.stage, "value": d.value, "owner": d.owner},
                 {"stage_key": state.stage_key, "status": status}))
         else:
@@ -96,7 +99,7 @@ def diff_deals(prev: dict[str, DealState], deals: list[CrmDeal], as_of: str, pip
         if old.present and sid not in seen:
             out.missing.append(sid)
             out.deals[sid] = replace(old, present=False)
-            out.changes.append(Change("deal_missing", "deal", sid,
+            out.changes.append(Change(EventKind.DEAL_MISSING, "deal", sid,
                                       f"deal {old.name!r} is not in this export (deleted or filtered out in the CRM)",
                                       base, {"present": False}))
     return out
@@ -131,28 +134,29 @@ def _state_from(d: CrmDeal, stage: Stage | None, status: str, old: DealState | N
 def _deal_changes(old: DealState, new: DealState, base: dict) -> list[Change]:
     sid, out = new.external_id, []
     if not old.present:
-        out.append(Change("deal_reappeared", "deal", sid, f"deal {new.name!r} is back in the export", base,
+        out.append(Change(EventKind.DEAL_REAPPEARED, "deal", sid, f"deal {new.name!r} is back in the export", base,
                           {"present": True}))
     if _stage_id(old.stage_key, old.stage) != _stage_id(new.stage_key, new.stage):
-        out.append(Change("deal_stage_changed", "deal", sid, f"{new.name!r}: {old.stage} → {new.stage}",
+        out.append(Change(EventKind.DEAL_STAGE_CHANGED, "deal", sid, f"{new.name!r}: {old.stage} → {new.stage}",
                           {**base, "from": old.stage, "to": new.stage},
                           {"from_key": old.stage_key, "to_key": new.stage_key, "stage_since": new.stage_since}))
     if old.status != new.status:
-        kind = {"won": "deal_won", "lost": "deal_lost"}.get(new.status, "deal_reopened")
-        verb = {"deal_won": "won", "deal_lost": "lost", "deal_reopened": f"reopened (was {old.status})"}[kind]
+        kind = {"won": EventKind.DEAL_WON, "lost": EventKind.DEAL_LOST}.get(new.status, EventKind.DEAL_REOPENED)
+        verb = {EventKind.DEAL_WON: "won", EventKind.DEAL_LOST: "lost",
+                EventKind.DEAL_REOPENED: f"reopened (was {old.status})"}[kind]
         out.append(Change(kind, "deal", sid, f"{new.name!r} {verb} ({_money(new.value, new.currency)})",
                           {**base, "from": old.status, "to": new.status, "stage": new.stage},
                           {"status": new.status, "closed_at": new.closed_at}))
     if (old.value or 0) != (new.value or 0) and abs((old.value or 0) - (new.value or 0)) >= 0.005:
-        out.append(Change("deal_value_changed", "deal", sid,
+        out.append(Change(EventKind.DEAL_VALUE_CHANGED, "deal", sid,
                           f"{new.name!r}: {_money(old.value, old.currency)} → {_money(new.value, new.currency)}",
                           {**base, "from": old.value, "to": new.value}, {"value": new.value}))
     if (old.owner or "") != (new.owner or ""):
-        out.append(Change("deal_owner_changed", "deal", sid,
+        out.append(Change(EventKind.DEAL_OWNER_CHANGED, "deal", sid,
                           f"{new.name!r}: owner {old.owner or 'none'} → {new.owner or 'none'}",
                           {**base, "from": old.owner, "to": new.owner}, {"owner": new.owner}))
     if new.last_activity_at and (not old.last_activity_at or new.last_activity_at > old.last_activity_at):
-        out.append(Change("activity_recorded", "deal", sid, f"{new.name!r}: activity on {new.last_activity_at[:10]}",
+        out.append(Change(EventKind.ACTIVITY_RECORDED, "deal", sid, f"{new.name!r}: activity on {new.last_activity_at[:10]}",
                           {**base, "previous": old.last_activity_at, "last_activity_at": new.last_activity_at},
                           {"last_activity_at": new.last_activity_at}))
     return out
@@ -172,7 +176,7 @@ def _quiet(state: DealState, stage: Stage | None, pipeline: PipelineSettings, no
     if idle is not None and idle >= limit:
         if state.quiet_since is None:
             out.changes.append(Change(
-                "deal_gone_quiet", "deal", state.external_id,
+                EventKind.DEAL_GONE_QUIET, "deal", state.external_id,
                 f"{state.name!r}: no activity for {int(idle)} days (limit {limit} in {state.stage})",
                 {**base, "last_activity": last, "idle_days": round(idle, 1), "quiet_after_days": limit,
                  "stage": state.stage},
@@ -197,19 +201,19 @@ def diff_contacts(prev: dict[tuple[str, str], CrmContact], contacts: list[CrmCon
         sid = f"{c.kind}:{c.external_id}"
         who = c.name or c.email or c.external_id
         if old is None:
-            out.changes.append(Change("contact_created", "crm_contact", sid, f"new CRM {c.kind} {who}",
+            out.changes.append(Change(EventKind.CONTACT_CREATED, "crm_contact", sid, f"new CRM {c.kind} {who}",
                                       {**base, "email": c.email, "company": c.company, "owner": c.owner},
                                       {"kind": c.kind}))
             continue
         if c.last_activity_at and (not old.last_activity_at or c.last_activity_at > old.last_activity_at):
-            out.changes.append(Change("activity_recorded", "crm_contact", sid,
+            out.changes.append(Change(EventKind.ACTIVITY_RECORDED, "crm_contact", sid,
                                       f"{who}: activity on {c.last_activity_at[:10]}",
                                       {**base, "previous": old.last_activity_at},
                                       {"last_activity_at": c.last_activity_at}))
         changed = [f.name for f in fields(CrmContact)
                    if f.name not in ("last_activity_at", "modified_at") and getattr(old, f.name) != getattr(c, f.name)]
         if changed:
-            out.changes.append(Change("contact_updated", "crm_contact", sid, f"{who}: {', '.join(changed)} changed",
+            out.changes.append(Change(EventKind.CONTACT_UPDATED, "crm_contact", sid, f"{who}: {', '.join(changed)} changed",
                                       {**base, "before": {f: getattr(old, f) for f in changed}},
                                       {"after": {f: getattr(c, f) for f in changed}}))
     return out

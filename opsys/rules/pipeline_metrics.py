@@ -13,7 +13,7 @@ from typing import Any
 
 from opsys.config.models import SystemMap, Team
 from opsys.rules.pipeline_diff import days_between, to_datetime
-from opsys.store.crm import DealRow
+from opsys.records.crm import DealRow
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ def score_lead(lead: Lead, client: ClientAccount | None, m: SystemMap, now: date
         signals.append(Signal("concrete_ask", 0, "no concrete next step asked for"))
 
     # The form's own field is what the sender chose to state; the text is the fallback.
-    budget = extract_budget(fields.get("budget", "")) or extract_budget(text)
+    budget = extract_budget(fields.get("budget", ""), now.year) or extract_budget(text, now.year)
     if budget is None:
         signals.append(Signal("budget", 0, "no budget mentioned"))
     else:

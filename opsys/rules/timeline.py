@@ -181,8 +181,11 @@ def _month_rel(m: re.Match, today: date) -> date:
 
 _NOT = r"(?<!not )(?<!no )(?<!non-)(?<!non )(?<!isn't )(?<!less )"
 _PATTERNS: list[tuple[re.Pattern, Reader]] = [
-    (re.compile(_NOT + r"\b(?:asap|a\.s\.a\.p\.?|as soon as possible|urgent(?:ly)?|immediately|right away|"
-                r"(?:by |before |end of |the end of )?this week(?:end)?|by the weekend|rush(?: job)?)\b", re.I),
+    # A time, not a tone: "urgent", "rush" or "asap" as a mere word ("URGENT: reply", "not in a
+    # rush") says nothing about when the work is due, so only phrases naming a time count.
+    (re.compile(_NOT + r"\b(?:asap|a\.s\.a\.p\.?|as soon as possible|(?:start|begin|needed|need it|"
+                r"need this|go live|launch|live) (?:immediately|right away)|"
+                r"(?:by |before |end of |the end of )?this week(?:end)?|by the weekend|rush job)\b", re.I),
      lambda m, t: 7),
     (re.compile(r"\b(?:by |before |until )(?:tomorrow|tonight|today|end of (?:the )?day|eod)\b", re.I),
      lambda m, t: 1),

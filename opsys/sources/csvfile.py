@@ -14,8 +14,9 @@ import csv
 import io
 
 from opsys.records import InboundMessage
+from opsys.sources.decoding import decode_text
 from opsys.sources.errors import SourceError
-from opsys.sources.form import canonical_field, decode_text, sort_fields
+from opsys.sources.fields import canonical_field, sort_fields
 
 _IDENTIFYING = {"email", "phone", "name", "first_name", "last_name"}
 _DELIMITERS = ",;\t"

@@ -25,7 +25,7 @@ from charset_normalizer import from_bytes
 
 from opsys.records import Attachment, InboundMessage
 from opsys.sources.errors import SourceError
-from opsys.sources.form import STRUCTURED_FIELDS, canonical_field, sort_fields
+from opsys.sources.fields import EMAIL_ADDRESS, STRUCTURED_FIELDS, canonical_field, sort_fields
 
 _PARSER = BytesParser(policy=policy.default)
 _FIX_SAVE = "save the mail from your mail client as .eml (the file starts with headers like From:, To:, Subject:)"
@@ -40,7 +40,6 @@ _NO_REPLY = re.compile(
     re.IGNORECASE,
 )
 _FORM_LINE = re.compile(r"^\s*\**\s*([A-Za-z][\w '/()?-]{0,40}?)\s*\**\s*:\s*(.*)$")
-_EMAIL_LIKE = re.compile(r"[^@\s<>\"',;:]+@[^@\s<>\"',;:]+\.[A-Za-z]{2,}")
 _HTML_DROP = ("script", "style", "noscript", "template")
 _HTML_BLOCKS = (
     "p", "div", "li", "tr", "table", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
@@ -420,10 +419,10 @@ def _address(value: str, hint: str | None) -> tuple[str | None, str | None]:
             display = _decode_words(display, hint).strip()
             address = address.strip() or None
             if address is None:
-                found = _EMAIL_LIKE.search(display)
+                found = EMAIL_ADDRESS.search(display)
                 address = found.group(0) if found else None
             return display or None, address
-    found = _EMAIL_LIKE.search(value)
+    found = EMAIL_ADDRESS.search(value)
     return None, found.group(0) if found else None
 
 

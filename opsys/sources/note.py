@@ -25,8 +25,9 @@ from __future__ import annotations
 import re
 
 from opsys.records import Channel, InboundMessage
+from opsys.sources.decoding import decode_text
 from opsys.sources.errors import SourceError
-from opsys.sources.form import STRUCTURED_FIELDS, canonical_field, decode_text, field_key, parse_when
+from opsys.sources.fields import STRUCTURED_FIELDS, canonical_field, field_key, parse_when
 
 _NOTE_KEYS: dict[str, str] = {
     "loggedby": "logged_by", "takenby": "logged_by", "author": "logged_by", "recordedby": "logged_by",

@@ -68,3 +68,8 @@ def upsert_contact(
 
 def get_contact(db: sqlite3.Connection, contact_id: int) -> sqlite3.Row | None:
     return db.execute("SELECT * FROM contacts WHERE id = ?", (contact_id,)).fetchone()
+
+
+def count_contacts(db: sqlite3.Connection) -> int:
+    """How many people the store knows (after deduplication)."""
+    return int(db.execute("SELECT COUNT(*) FROM contacts").fetchone()[0])

@@ -1,110 +1,19 @@
 """CRM snapshots, the current state of deals and CRM contacts, their links to intake contacts,
-and the write-back files already produced. The records here are what sources/crm reads and rules diff."""
+and the write-back files already produced (the records themselves live in opsys.records.crm)."""
 
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from operator import attrgetter
-from typing import Any
-
+from opsys.records.crm import CrmContact, CrmDeal, DealRow, DealState, LeadDeal, Snapshot
 from opsys.store.events import utcnow
-
-
-@dataclass(slots=True)  # not frozen: frozen dataclasses build ~2x slower, and we build 150,000
-class CrmDeal:
-    crm: str
-    external_id: str
-    name: str
-    stage: str
-    status: str | None = None  # open | won | lost when the export says so; else the stage decides
-    value: float | None = None
-    currency: str | None = None
-    owner: str | None = None
-    company: str | None = None
-    contact_name: str | None = None
-    contact_email: str | None = None
-    contact_phone: str | None = None
-    created_at: str | None = None
-    close_date: str | None = None
-    closed_at: str | None = None
-    last_activity_at: str | None = None
-    next_activity_at: str | None = None
-    next_step: str | None = None
-    stage_changed_at: str | None = None
-    modified_at: str | None = None
-    pipeline: str | None = None
-
-
-@dataclass(slots=True)  # not frozen: frozen dataclasses build ~2x slower, and we build 150,000
-class CrmContact:
-    crm: str
-    kind: str  # contact | lead | organization
-    external_id: str
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    company: str | None = None
-    owner: str | None = None
-    created_at: str | None = None
-    last_activity_at: str | None = None
-    modified_at: str | None = None
-    status: str | None = None
-    source: str | None = None
-
-
-@dataclass(slots=True)  # not frozen: frozen dataclasses build ~2x slower, and we build 150,000
-class DealState:
-    """A deal as stored: the export's values plus what only a history of snapshots can know."""
-
-    external_id: str
-    name: str
-    stage: str
-    stage_key: str | None
-    status: str
-    value: float | None = None
-    currency: str | None = None
-    owner: str | None = None
-    company: str | None = None
-    contact_name: str | None = None
-    contact_email: str | None = None
-    contact_phone: str | None = None
-    created_at: str | None = None
-    close_date: str | None = None
-    closed_at: str | None = None
-    last_activity_at: str | None = None
-    next_activity_at: str | None = None
-    next_step: str | None = None
-    stage_since: str | None = None
-    modified_at: str | None = None
-    pipeline: str | None = None
-    quiet_since: str | None = None
-    present: bool = True
-
 
 STATE_FIELDS = tuple(f.name for f in fields(DealState))
 _CONTACT_FIELDS = tuple(f.name for f in fields(CrmContact))
 # dataclasses.astuple deep-copies every value: far too slow for 100,000 rows
 _deal_values = attrgetter(*STATE_FIELDS[:-1])
 _contact_values = attrgetter(*_CONTACT_FIELDS)
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    id: int
-    crm: str
-    object: str
-    layout: str
-    file_name: str
-    sha256: str
-    as_of: str
-    as_of_source: str
-    imported_at: str
-    rows: int
-    events: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return self.__dict__.copy()
 
 
 def _snapshot(r: sqlite3.Row | None) -> Snapshot | None:
@@ -230,16 +139,6 @@ def set_contact_link(db: sqlite3.Connection, crm: str, kind: str, external_id: s
 # --- reading for pages --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DealRow:
-    """A deal as pages and `opsys pipeline` show it, with the intake lead it is linked to."""
-
-    crm: str
-    state: DealState
-    lead_contact_id: int | None
-    link_rule: str | None
-
-
 def list_deals(db: sqlite3.Connection, *, present_only: bool = True) -> list[DealRow]:
     cols = ", ".join(STATE_FIELDS)
     where = "WHERE present = 1" if present_only else ""
@@ -248,24 +147,6 @@ def list_deals(db: sqlite3.Connection, *, present_only: bool = True) -> list[Dea
         t = tuple(r)
         out.append(DealRow(t[0], DealState(*t[1:-3], present=bool(t[-3])), t[-2], t[-1]))
     return out
-
-
-@dataclass(frozen=True)
-class LeadDeal:
-    """An intake lead and the CRM deal linked to it: one record across both systems."""
-
-    contact_id: int
-    lead_name: str | None
-    lead_email: str | None
-    best_score: int | None
-    first_received: str | None
-    crm: str
-    deal_id: str
-    deal_name: str
-    stage: str
-    status: str
-    value: float | None
-    link_rule: str | None
 
 
 def lead_deals(db: sqlite3.Connection, limit: int | None = None) -> list[LeadDeal]:
@@ -289,6 +170,20 @@ def linked_contact_ids(db: sqlite3.Connection) -> set[int]:
 
 
 # --- write-back ---------------------------------------------------------------------------------
+
+
+def owner_spellings(db: sqlite3.Connection, crm: str) -> dict[str, int]:
+    """Each owner name or id this CRM uses, with how many of its deals and contacts carry it."""
+    return {owner: n for owner, n in db.execute(
+        "SELECT owner, COUNT(*) FROM (SELECT owner FROM crm_deals WHERE crm = ? UNION ALL "
+        "SELECT owner FROM crm_contacts WHERE crm = ?) WHERE owner IS NOT NULL GROUP BY owner", (crm, crm))}
+
+
+def linked_people(db: sqlite3.Connection, crm: str) -> list[sqlite3.Row]:
+    """CRM contacts and leads (not organisations) of this CRM linked to an intake contact."""
+    return db.execute("SELECT crm, kind, external_id, email, owner, lead_contact_id FROM crm_contacts"
+                      " WHERE lead_contact_id IS NOT NULL AND crm = ? AND kind IN ('contact', 'lead')",
+                      (crm,)).fetchall()
 
 
 def written_items(db: sqlite3.Connection) -> set[str]:

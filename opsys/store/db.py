@@ -40,3 +40,26 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         raise
     else:
         conn.execute("COMMIT")
+
+
+def copy_database(src: Path, dest: Path) -> None:
+    """A consistent copy of a live database through SQLite's online backup API (a watcher may be
+    writing meanwhile); the copy is checked before it counts. `dest` must not exist yet."""
+    if dest.exists():
+        raise FileExistsError(f"{dest} already exists; a database copy never overwrites one")
+    if not src.is_file():
+        raise FileNotFoundError(f"{src}: no database to copy")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(src, timeout=BUSY_TIMEOUT_MS / 1000)  # read only by use; WAL needs -shm access
+    try:
+        target = sqlite3.connect(dest)
+        try:
+            source.backup(target)
+            ok = target.execute("PRAGMA integrity_check").fetchone()[0]
+            if ok != "ok":
+                raise sqlite3.DatabaseError(f"{dest}: integrity check failed after copying {src}: {ok}")
+            target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
+        finally:
+            target.close()
+    finally:
+        source.close()

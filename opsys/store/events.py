@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from opsys.records.events import EventKind, check_decider
+
 
 def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
@@ -19,7 +21,7 @@ def _json(value: Any) -> str:
 
 def record_event(
     db: sqlite3.Connection,
-    kind: str,
+    kind: EventKind | str,
     *,
     decided_by: str,
     subject_type: str | None = None,
@@ -29,11 +31,14 @@ def record_event(
     confidence: float | None = None,
     message: str = "",
 ) -> int:
-    """Append one event; the caller's transaction makes it atomic with the change it explains."""
+    """Append one event; the caller's transaction makes it atomic with the change it explains.
+    Kinds and deciders outside opsys.records.events are refused (ValueError): that is our bug."""
+    kind = EventKind(kind)
+    check_decider(decided_by)
     cur = db.execute(
         "INSERT INTO events (at, kind, subject_type, subject_id, decided_by, inputs_json, decision_json,"
         " confidence, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (utcnow(), kind, subject_type, None if subject_id is None else str(subject_id), decided_by,
+        (utcnow(), str(kind), subject_type, None if subject_id is None else str(subject_id), decided_by,
          _json(inputs or {}), _json(decision or {}), confidence, message),
     )
     return int(cur.lastrowid)
@@ -73,3 +78,12 @@ def list_events(db: sqlite3.Connection, *, limit: int | None = None, kind: str |
               json.loads(r["inputs_json"]), json.loads(r["decision_json"]), r["confidence"], r["message"])
         for r in db.execute(sql, args)
     ]
+
+
+def latest_event(db: sqlite3.Connection, kind: EventKind | str) -> Event | None:
+    """The newest event of one kind (`opsys status`: the last intake, the last jobs run)."""
+    r = db.execute("SELECT * FROM events WHERE kind = ? ORDER BY id DESC LIMIT 1", (str(EventKind(kind)),)).fetchone()
+    if r is None:
+        return None
+    return Event(r["id"], r["at"], r["kind"], r["subject_type"], r["subject_id"], r["decided_by"],
+                 json.loads(r["inputs_json"]), json.loads(r["decision_json"]), r["confidence"], r["message"])

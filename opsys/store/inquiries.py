@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from opsys.records import Classification, Lead, RouteDecision, Score
@@ -110,11 +112,54 @@ class InquiryView:
 def list_inquiries(db: sqlite3.Connection, *, leads_only: bool = True) -> list[InquiryView]:
     """Leads first by hotness and score; with leads_only=False every stored inquiry, spam included."""
     where = "WHERE i.is_lead = 1 AND i.category != 'spam'" if leads_only else ""
-    rows = db.execute(
+    return _views(db.execute(
         f"""SELECT i.*, c.name, c.email, c.phone, c.company, c.tier FROM inquiries i
             JOIN contacts c ON c.id = i.contact_id {where}
             ORDER BY i.hot DESC, i.score DESC, i.received_at DESC, i.id"""
-    )
+    ))
+
+
+@dataclass(frozen=True)
+class LeadFilter:
+    """Which leads a queue shows; None means any. `since` is an aware datetime (received at or after)."""
+
+    leads_only: bool = True
+    owner_id: str | None = None
+    status: str | None = None
+    hot: bool | None = None
+    since: datetime | None = None
+
+
+def find_leads(db: sqlite3.Connection, f: LeadFilter = LeadFilter()) -> list[InquiryView]:
+    """The lead queue as people read it: hot first, then newest first, filtered in SQL."""
+    where, args = [], []
+    if f.leads_only:
+        where.append("i.is_lead = 1 AND i.category != 'spam'")
+    if f.owner_id is not None:
+        where.append("i.owner_id = ?")
+        args.append(f.owner_id)
+    if f.status is not None:
+        where.append("i.status = ?")
+        args.append(f.status)
+    if f.hot is not None:
+        where.append("i.hot = ?")
+        args.append(int(f.hot))
+    if f.since is not None:  # received_at is stored as UTC ISO text, so text order is time order
+        where.append("i.received_at >= ?")
+        args.append(f.since.astimezone(UTC).isoformat())
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    return _views(db.execute(
+        f"""SELECT i.*, c.name, c.email, c.phone, c.company, c.tier FROM inquiries i
+            JOIN contacts c ON c.id = i.contact_id {clause}
+            ORDER BY i.hot DESC, i.received_at DESC, i.score DESC, i.id DESC""", args))
+
+
+def lead_statuses(db: sqlite3.Connection) -> list[str]:
+    """The statuses stored, so a filter that matches nothing can say what would."""
+    return [r[0] for r in db.execute("SELECT DISTINCT status FROM inquiries ORDER BY status")]
+
+
+def _views(rows: Iterable[sqlite3.Row]) -> list[InquiryView]:
     return [
         InquiryView(
             id=r["id"], received_at=r["received_at"], channel=r["channel"], source_name=r["source_name"],

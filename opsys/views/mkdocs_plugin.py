@@ -252,6 +252,15 @@ class OpsysPlugin(BasePlugin[OpsysPluginConfig]):
         src = get_relative_url("assets/opsys/mermaid.min.js", page.url)
         return output.replace("</head>", f'<script src="{src}"></script></head>', 1)
 
+    def on_post_build(self, config) -> None:
+        """Record the audience in the built site: `opsys serve` checks it before serving any page."""
+        import json
+
+        from opsys.views.site_server import MANIFEST
+
+        out = Path(config.site_dir) / MANIFEST
+        out.write_text(json.dumps({"audience": self.audience}) + "\n", encoding="utf-8")
+
     def on_serve(self, server, config, builder):
         for folder in (self.root / "system_map", self.root / "var" / "pages", self.root / "notebooks"):
             if folder.is_dir():

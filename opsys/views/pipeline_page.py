@@ -12,7 +12,8 @@ from pathlib import Path
 from opsys.config.models import SystemMap
 from opsys.rules.pipeline_diff import to_datetime
 from opsys.rules.pipeline_metrics import DealFlag, PipelineMetrics, RecentLead, compute_metrics
-from opsys.store.crm import DealRow, LeadDeal, Snapshot, latest_snapshots, lead_deals, list_deals
+from opsys.records.crm import DealRow, LeadDeal, Snapshot
+from opsys.store.crm import latest_snapshots, lead_deals, list_deals
 from opsys.store.inquiries import list_inquiries, open_loads
 from opsys.views.escape import md_cell
 from opsys.views.leads_page import write_page

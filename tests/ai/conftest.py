@@ -38,7 +38,7 @@ def example_embeddings(embedder, examples):
 @pytest.fixture(scope="session")
 def fitted(examples, example_embeddings):
     """The embedding classifier trained on every repo example (embedded once for the session)."""
-    from opsys.ai.classifier import EmbeddingClassifier
+    from opsys.ai.embedding_classifier import EmbeddingClassifier
 
     return EmbeddingClassifier("bundled").fit_embeddings(
         example_embeddings, [e.category for e in examples], [e.is_lead for e in examples])
@@ -48,6 +48,6 @@ def fitted(examples, example_embeddings):
 def local_llm(system_map):
     from opsys.ai.llm import LocalLlm
 
-    llm = LocalLlm(system_map.classifier.llm)
+    llm = LocalLlm(system_map.classifier.llm, system_map.team.firm)
     llm.load()
     return llm

@@ -42,7 +42,7 @@ def test_missing_model_folder_names_the_path(tmp_path):
 
 def test_importing_the_ai_package_does_not_import_torch():
     # the CLI imports these modules cheaply; torch and llama_cpp load only when a model is used
-    code = ("import sys, opsys.ai.embeddings, opsys.ai.classifier, opsys.ai.llm, opsys.ai.classify, "
+    code = ("import sys, opsys.ai.embeddings, opsys.ai.embedding_classifier, opsys.ai.llm, opsys.ai.message_classifier, "
             "opsys.ai.fallback; heavy = {'torch', 'sentence_transformers', 'llama_cpp', 'sklearn'} & "
             "set(sys.modules); print(sorted(heavy)); sys.exit(1 if heavy else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

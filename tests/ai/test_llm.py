@@ -7,8 +7,8 @@ import json
 import pytest
 
 from opsys.ai.errors import ModelUnavailable
-from opsys.ai.llm import LocalLlm, bundled_gguf_path, grammar_text
-from opsys.config.models import LlmSettings
+from opsys.ai.llm import LocalLlm, bundled_gguf_path, grammar_text, system_prompt
+from opsys.config.models import Firm, LlmSettings, Service
 
 
 def test_bundled_gguf_is_installed():
@@ -58,3 +58,36 @@ def test_file_that_is_not_a_gguf_names_the_path(tmp_path):
     path.write_bytes(b"this is not a model" * 100)
     with pytest.raises(ModelUnavailable, match="garbage.gguf"):
         LocalLlm(LlmSettings(model_path=str(path))).load()
+
+
+STUDIO = Firm(name="Kestrel & Pine Studio", timezone="Europe/London", default_region="GB",
+              services={"arch": Service(label="Architecture", keywords=["extension"]),
+                        "interiors": Service(label="Interior design", keywords=["kitchen"])})
+
+
+def test_prompt_names_the_firm_and_services_of_team_yml(system_map):
+    assert system_prompt(STUDIO).startswith(
+        "You label messages received by Kestrel & Pine Studio, a small firm offering Architecture and "
+        "Interior design.\n")
+    shipped = system_prompt(system_map.team.firm)
+    assert system_map.team.firm.name in shipped
+    assert all(s.label in shipped for s in system_map.team.firm.services.values())
+    for prompt in (system_prompt(STUDIO), system_prompt(None), system_prompt(Firm(name="Solo"))):
+        assert system_map.team.firm.name not in prompt and "Answer with JSON only." in prompt
+
+
+def test_no_firm_name_is_written_into_the_llm_module(system_map):
+    from pathlib import Path
+
+    import opsys.ai.llm
+
+    assert system_map.team.firm.name not in Path(opsys.ai.llm.__file__).read_text(encoding="utf-8")
+
+
+def test_the_firm_prompt_is_what_the_model_reads(local_llm):
+    studio = LocalLlm(local_llm.settings, STUDIO)
+    p = studio.classify("Could you quote for a kitchen extension?", ["routine", "faq"])
+    assert p.category in ("routine", "faq")
+    llm = studio.load()
+    seen = llm.detokenize([int(t) for t in llm.input_ids[:llm.n_tokens]]).decode("utf-8", "ignore")
+    assert "Kestrel & Pine Studio, a small firm offering Architecture and Interior design" in seen

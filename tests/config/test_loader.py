@@ -97,3 +97,91 @@ def test_capitalised_data_keys_stay_in_the_error_path(workspace):
         load_system_map(workspace.system_map)
     fields = [p.field for p in e.value.problems]
     assert "firm.services.SEO.keywords" in fields, fields
+
+
+def _only_problem(ws):
+    with pytest.raises(ConfigError) as e:
+        load_system_map(ws.system_map)
+    (problem,) = e.value.problems
+    return problem
+
+
+def _line(ws: Path, file: str, n: int | None) -> str:
+    assert n is not None
+    return (ws / "system_map" / file).read_text().splitlines()[n - 1]
+
+
+@pytest.mark.parametrize("zone, hint", [("Europe/Manchester", "'Europe/London'"),
+                                        ("America/Chigaco", "did you mean 'America/Chicago'?"),
+                                        ("america/chicago", "did you mean 'America/Chicago'?")])
+def test_a_timezone_that_is_not_an_iana_zone_is_refused(workspace, zone, hint):
+    _break(workspace.root, "team.yml", "timezone: America/Chicago", f"timezone: {zone}")
+    p = _only_problem(workspace)
+    assert p.field == "firm.timezone" and f"timezone: {zone}" in _line(workspace.root, "team.yml", p.line)
+    assert p.message.startswith("not an IANA time zone") and hint in p.message and repr(zone) in p.message
+
+
+def test_a_region_that_is_not_a_phone_region_is_refused_with_the_code_to_use(workspace):
+    _break(workspace.root, "team.yml", "default_region: US", "default_region: UK")
+    p = _only_problem(workspace)
+    assert p.field == "firm.default_region" and "default_region: UK" in _line(workspace.root, "team.yml", p.line)
+    assert "not a phone region; did you mean 'GB'?" in p.message
+
+
+def test_a_lower_case_region_is_read_as_its_code(workspace):
+    _break(workspace.root, "team.yml", "default_region: US", "default_region: gb")
+    assert load_system_map(workspace.system_map).team.firm.default_region == "GB"
+
+
+def test_an_email_that_is_not_an_address_is_refused(workspace):
+    _break(workspace.root, "team.yml", "email: priya@brightside.example", "email: marta at kestrelpine")
+    p = _only_problem(workspace)
+    assert p.field == "people[2].email" and "marta at kestrelpine" in _line(workspace.root, "team.yml", p.line)
+    assert p.message.startswith("not an email address") and "@-sign" in p.message
+
+
+def test_a_duplicate_person_id_points_at_the_duplicate_without_pydantic_wording(workspace):
+    _break(workspace.root, "team.yml", "- id: leo", "- id: jordan")
+    p = _only_problem(workspace)
+    assert p.field == "people[3].id"
+    assert p.message == "person id 'jordan' is used twice (also people[1]); give each person their own id"
+    lines = (workspace.system_map / "team.yml").read_text().splitlines()
+    assert p.line == [i for i, x in enumerate(lines, 1) if "id: jordan" in x][1]
+
+
+@pytest.mark.parametrize("old, new, field, term", [
+    ("portal]", "portal, Pages]", "quality.specificity.terms", "'Pages'"),
+    ('"get started"]', '"get started", "Book a  call"]', "quality.concrete_ask.phrases", "'Book a  call'"),
+])
+def test_a_scoring_term_listed_twice_is_refused_at_its_line(workspace, old, new, field, term):
+    _break(workspace.root, "scoring.yml", old, new)
+    p = _only_problem(workspace)
+    assert p.field.startswith(field + "[") and term in p.message and "listed twice" in p.message
+    assert term.strip("'") in _line(workspace.root, "scoring.yml", p.line)
+
+
+def test_no_message_carries_pydantic_value_error_prefix(workspace):
+    _break(workspace.root, "routing.yml", "assign: {role: marketing}", "assign: {account_manager: true}")
+    p = _only_problem(workspace)
+    assert p.message.startswith("assign needs a role or a person"), p.message
+
+
+def test_an_impossible_date_is_a_line_not_a_traceback(workspace):
+    _break(workspace.root, "clients.yml", "tier: gold", "tier: 2026-13-01")
+    p = _only_problem(workspace)
+    assert "'2026-13-01' is not a real date" in p.message and "2026-13-01" in _line(workspace.root, "clients.yml", p.line)
+
+
+def test_crm_settings_are_typed_on_the_map(workspace):
+    from opsys.config.pipeline_models import CrmToolSettings
+
+    m = load_system_map(workspace.system_map)
+    assert isinstance(m.crm, CrmToolSettings) and m.crm.format == "auto"
+    assert m.tools.tools["crm"].settings == m.crm
+
+
+def test_settings_on_a_tool_that_is_not_the_crm_are_refused(workspace):
+    _break(workspace.root, "tools.yml", "    kind: project\n", "    kind: project\n    settings: {format: mapped}\n")
+    p = _only_problem(workspace)
+    assert p.field == "tools.project.settings" and "only the CRM (kind: crm)" in p.message
+    assert "settings:" in _line(workspace.root, "tools.yml", p.line)

@@ -27,9 +27,9 @@ def real_headers() -> Path:
 @pytest.fixture
 def rt(workspace):
     """Config + store of a fresh workspace; no models are loaded (CRM sync needs none)."""
-    from opsys.runtime import open_runtime
+    from opsys.app import open_app
 
-    runtime = open_runtime(workspace)
+    runtime = open_app(workspace)
     yield runtime
     runtime.db.close()
 

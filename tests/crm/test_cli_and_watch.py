@@ -50,9 +50,9 @@ def test_crm_import_bad_file_exits_1(workspace, crm_fixtures):
 
 def test_watcher_routes_var_crm_drops_to_the_crm_import(workspace, crm_fixtures):
     from opsys.daemon import Watcher
-    from opsys.runtime import open_runtime
+    from opsys.app import open_app
 
-    rt = open_runtime(workspace)
+    rt = open_app(workspace)
     drop = workspace.crm_drop / D1
     shutil.copy(crm_fixtures / D1, drop)
     w = Watcher(rt)
@@ -65,7 +65,7 @@ def test_watcher_routes_var_crm_drops_to_the_crm_import(workspace, crm_fixtures)
         ready = w._ready()
     assert ready == [drop]
     w._process(ready)  # no classifier is loaded: a CRM export never goes through message intake
-    assert "classifier" not in rt.__dict__
+    assert not rt.classifier_loaded
     assert not drop.exists()
     assert rt.db.execute("SELECT file_name FROM crm_snapshots").fetchone()[0] == D1
     assert rt.db.execute("SELECT COUNT(*) FROM inquiries").fetchone()[0] == 0

@@ -8,7 +8,7 @@ import pytest
 
 from opsys.config.loader import load_system_map
 from opsys.rules.pipeline_diff import diff_contacts, diff_deals
-from opsys.store.crm import CrmContact, CrmDeal
+from opsys.records.crm import CrmContact, CrmDeal
 
 REPO = Path(__file__).resolve().parents[2]
 SNAP = {"id": 1, "file": "x.csv", "as_of": "2026-11-23T00:00:00+00:00"}

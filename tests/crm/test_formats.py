@@ -8,7 +8,6 @@ import yaml
 from opsys.config.loader import ConfigError, load_system_map
 from opsys.config.pipeline_models import CrmToolSettings
 from opsys.sources.crm import CrmFormatError, read_crm_export
-from opsys.sources.crm.mapped import crm_settings
 
 REAL = {
     "hubspot_contacts_default_view_export.headers.csv": "HubSpot contacts export",
@@ -96,7 +95,7 @@ ZOHO_MAPPING = {"format": "auto", "crm_name": "zoho", "mapping": {"contacts": {"
 def test_any_other_crm_through_a_mapping_in_tools_yml(workspace, crm_fixtures):
     _zoho_tools(workspace, ZOHO_MAPPING)
     m = load_system_map(workspace.system_map)
-    settings = crm_settings(m.tools, workspace.system_map)
+    settings = m.crm
     export = read_crm_export((crm_fixtures / "zoho-leads-2026-11-23.csv").read_bytes(), "zoho.csv", settings)
     assert export.crm == "zoho" and "mapping in tools.yml" in export.spec.label
     c = export.contacts[0]

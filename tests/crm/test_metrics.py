@@ -9,7 +9,7 @@ import pytest
 
 from opsys.config.loader import load_system_map
 from opsys.rules.pipeline_metrics import RecentLead, compute_metrics, owner_person
-from opsys.store.crm import DealRow, DealState
+from opsys.records.crm import DealRow, DealState
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 24, tzinfo=UTC)

@@ -39,7 +39,8 @@ def test_hubspot_files(importer, rt, crm_fixtures):
     assert len(leads) == 2  # Dana is already a HubSpot contact: only the unknown lead is new
     evil = dict(zip(leads[0], leads[1]))
     assert evil["Last Name"] == "'=cmd|'" or evil["First Name"].startswith("'=")
-    assert evil["Company Name"] == "'@Formula Widgets" and evil["Phone Number"] == "'+15551234567"
+    # issue 14: an E.164 phone in a phone column is written bare (the CRM would store the apostrophe)
+    assert evil["Company Name"] == "'@Formula Widgets" and evil["Phone Number"] == "+15551234567"
     assert evil["Contact owner"] == "Jordan Reyes" and evil["opsys score"] == "72"  # as HubSpot spells him
     assert "budget" in evil["opsys note"]
 
@@ -67,3 +68,15 @@ def test_pipedrive_layout_and_nothing_without_an_import(importer, rt, crm_fixtur
     assert tuple(header) == LAYOUTS["pipedrive"]["new-leads"]
     assert row[:2] == ["Jörg Schäfer", "new@lead.example"] and row[4] == "Jordan Reyes"
     assert files["new-leads"].file.name.startswith("pipedrive-new-leads-")
+
+
+def test_neutralise_after_any_separator_the_file_could_be_read_with():
+    # a ;-locale spreadsheet splits ";=1+1" into a second cell "=1+1": that cell start is neutralised too
+    assert neutralise(";=1+1") == ";'=1+1" and neutralise("a\t@cmd") == "a\t'@cmd"
+    assert neutralise("x|+1") == "x|'+1" and neutralise("Smith; Jones") == "Smith; Jones"
+
+
+def test_phone_columns_keep_e164_numbers_but_not_formulas():
+    assert neutralise("+13125550147", "Phone Number") == "+13125550147"  # no apostrophe stored in the CRM
+    assert neutralise("+13125550147", "opsys note") == "'+13125550147"  # elsewhere, the usual rule
+    assert neutralise("+1=HYPERLINK(x)", "Phone") == "'+1=HYPERLINK(x)"

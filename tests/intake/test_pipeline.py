@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from opsys.runtime import open_runtime
+from opsys.app import open_app
 from opsys.store.events import list_events
 from opsys.store.inquiries import list_inquiries
 from opsys.workspace import SAMPLE_INBOX
@@ -28,10 +28,9 @@ def consumed(tmp_path_factory, shared_classifier):
     point_notifications_at(workspace, listener.port)
     for f in SAMPLE_INBOX.iterdir():
         shutil.copy2(f, workspace.inbox / f.name)
-    rt = open_runtime(workspace)
-    rt.__dict__["classifier"] = shared_classifier
+    rt = open_app(workspace, classifier=shared_classifier)
     report = rt.intake.consume(sorted(workspace.inbox.iterdir()))
-    after = rt.after_intake()
+    after = rt.jobs.after_intake()
     yield rt, report, after, listener
     listener.__exit__(None)
     rt.db.close()
@@ -149,7 +148,7 @@ def test_leads_page_escapes_inbound_text(runtime, tmp_path):
                    "Budget $30k, launch next month. <img src=x onerror=alert(1)>",
     }))
     runtime.intake.consume([evil])
-    runtime.after_intake()
+    runtime.jobs.after_intake()
     page = (runtime.ws.pages / "leads.md").read_text()
     assert "<script>" not in page and "[click]" not in page and "<img" not in page
 
@@ -169,8 +168,9 @@ def test_leads_page_rows_keep_their_shape():
         status="assigned", contact_id=1, warnings=[], signals=[])
     page = render_leads_page([nasty, nasty], load_system_map(REPO / "system_map"))
     table = [line for line in page.splitlines() if line.startswith("|")]
-    assert len(table) == 4  # header, rule, two rows
+    assert len(table) == 3  # the owner index: header, rule, one owner
     assert len({line.count("|") for line in table}) == 1
+    assert page.count("<summary") == 2  # one card per lead, each with its summary line
     assert "<b>" not in page and "[click]" not in page and "**ACME**" not in page
 
 

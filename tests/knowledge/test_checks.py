@@ -141,3 +141,42 @@ def test_unclosed_frontmatter_is_an_error_not_a_plain_page(workspace):
     result = run_check(workspace)
     assert result.exit_code == 1
     assert "invoicing.md:1: frontmatter opened with `---` is never closed" in result.output
+
+
+def test_all_frontmatter_problems_of_a_page_at_once_without_a_traceback(workspace):
+    page = workspace.sops / "invoicing.md"
+    page.write_text(re.sub(r"last_reviewed: \S+", "last_reviewed: 2026-13-01", page.read_text(), count=1))
+    _edit(page, "review_every: 6 months", "review_every: sometimes")
+    _edit(page, "owner: founder", "owner: bookkeeper")
+    result = run_check(workspace)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # not PyYAML's ValueError
+    err = result.stderr
+    assert f"{page}:{_line_of(page, '2026-13-01')}: last_reviewed: " in err
+    assert "write it as YYYY-MM-DD (got '2026-13-01')" in err
+    assert f"{page}:{_line_of(page, 'review_every:')}: review_every: must look like" in err
+    assert f"{page}:{_line_of(page, 'owner:')}: owner 'bookkeeper' is not a role" in err
+    assert "Value error" not in err
+
+
+def test_a_page_nothing_links_to_is_a_warning(workspace):
+    lonely = workspace.sops / "parking.md"
+    lonely.write_text((workspace.sops / "invoice-check.md").read_text().replace("id: invoice-check", "id: parking"))
+    result = run_check(workspace)
+    assert result.exit_code == 0, result.output
+    assert f"{lonely}:1: warning: no page links here" in result.stderr
+    # linked from another page: no longer alone
+    _edit(workspace.sops / "invoicing.md", "## Steps", "See [parking](parking.md).\n\n## Steps")
+    assert "parking.md:1: warning: no page links here" not in run_check(workspace).stderr
+
+
+def test_workflow_sop_lines_come_from_the_loaded_map(workspace):
+    from opsys.config.loader import load_system_map
+    from opsys.knowledge.checks import check_workspace_library
+
+    wf = workspace.system_map / "workflows.yml"
+    _edit(wf, "sops: [invoicing, invoice-check]", "sops: [invoicing, invoice-audit]")
+    line = _line_of(wf, "invoice-audit")
+    m = load_system_map(workspace.system_map)
+    wf.unlink()  # the check must not read workflows.yml again
+    found = [f for f in check_workspace_library(workspace.sops, workspace.system_map, m) if "invoice-audit" in f.message]
+    assert [(f.file, f.line) for f in found] == [(wf, line)]

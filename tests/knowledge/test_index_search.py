@@ -60,37 +60,95 @@ def test_natural_question_finds_the_procedure_with_section_snippet_and_url(searc
     assert top.sop_id == "urgent-client-issue"
     assert top.title == "Handling an urgent client issue (escalation)"
     assert top.url.startswith("urgent-client-issue/#") and top.section and top.snippet
-    assert top.score == 1.0 and all(0 < h.score <= 1 for h in hits)
     assert len({h.sop_id for h in hits}) == 3  # one result per procedure
 
 
+def test_scores_are_calibrated_not_relative_to_the_top_hit(searcher):
+    """The top hit is not 1.00 whatever it is: a clear answer scores high, a vague one low."""
+    clear = searcher.search("scope creep", k=3)
+    vague = searcher.search("our office printer is jammed", k=3)
+    assert all(0 < h.score < 1 for h in clear + vague)
+    assert clear[0].score > 0.3 > vague[0].score
+
+
+def test_says_plainly_when_nothing_covers_the_question(searcher):
+    for question in ("what's the weather in Lisbon tomorrow", "our office printer is jammed"):
+        ans = searcher.answer(question, k=3)
+        assert not ans.answered and "nothing in the library covers this" in ans.reason, (question, ans)
+        assert ans.hits  # the closest pages are still shown, marked as a poor match
+    assert searcher.answer("what are our payment terms", k=3).answered
+
+
+def test_keyword_hits_outside_the_vectors_top_ranks_are_kept(searcher):
+    """The README's own examples (issue 12): BM25 alone ranked them right, the gated hybrid lost them."""
+    top3 = [h.sop_id for h in searcher.search("client wants extra pages", k=3)]
+    assert "change-requests" in top3, top3
+    top5 = [h.sop_id for h in searcher.search("I took a phone call from a potential client, where do I log it", k=5)]
+    assert "lead-intake" in top5, top5
+
+
 def _quality(searcher, mode: str) -> tuple[float, float]:
-    queries = yaml.safe_load(QUERIES.read_text())
-    r3 = rr = 0.0
+    """recall@5 and MRR over the answerable questions (`sops: []` marks one nothing covers)."""
+    queries = [q for q in yaml.safe_load(QUERIES.read_text()) if q["sops"]]
+    r5 = rr = 0.0
     for item in queries:
         got = [h.sop_id for h in searcher.search(item["q"], k=10, mode=mode)]
-        r3 += bool(set(item["sops"]) & set(got[:3]))
+        r5 += bool(set(item["sops"]) & set(got[:5]))
         rank = next((i for i, s in enumerate(got, 1) if s in item["sops"]), None)
         rr += 1 / rank if rank else 0
-    return r3 / len(queries), rr / len(queries)
+    return r5 / len(queries), rr / len(queries)
 
 
-def test_hybrid_beats_bm25_and_is_no_worse_than_vectors(searcher):
+def test_hybrid_beats_bm25_and_vectors(searcher):
     bm25, vector, hybrid = (_quality(searcher, m) for m in ("bm25", "vector", "hybrid"))
     assert hybrid[0] > bm25[0] and hybrid[1] > bm25[1]
-    assert hybrid[0] >= vector[0] and hybrid[1] >= vector[1]
-    assert hybrid[0] >= 0.8
+    assert hybrid[0] >= vector[0] and hybrid[1] > vector[1]
+    assert hybrid[0] >= 0.9 and hybrid[1] >= 0.75
 
 
 def test_cli_search_json(indexed):
     root, _ = indexed
-    result = CliRunner().invoke(app, ["--workspace", str(root), "search", "what are our payment terms",
+    result = CliRunner().invoke(app, ["--workspace", str(root), "search", "a customer is 20 days late paying us",
                                       "--json", "-k", "2"])
     assert result.exit_code == 0, result.output
-    hits = json.loads(result.stdout)
+    out = json.loads(result.stdout)
+    assert out["answered"] is True and out["query"] == "a customer is 20 days late paying us"
+    hits = out["results"]
     assert len(hits) == 2 and hits[0]["sop_id"] == "invoicing"
     assert set(hits[0]) >= {"title", "section", "snippet", "score", "url"}
     assert hits[0]["url"].startswith("http://127.0.0.1:8000/invoicing/#")
+
+
+def test_cli_search_says_when_nothing_covers_it(indexed):
+    root, _ = indexed
+    result = CliRunner().invoke(app, ["--workspace", str(root), "search", "what's the weather in Lisbon tomorrow"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Nothing in the library covers this")
+    assert "likely to answer" in result.stdout and "(1.00)" not in result.stdout
+    answered = CliRunner().invoke(app, ["--workspace", str(root), "search", "what are our payment terms", "--json"])
+    assert json.loads(answered.stdout)["answered"] is True
+
+
+def test_an_index_of_an_older_format_must_be_rebuilt(tmp_path, embedder):
+    """An index from before chunk vectors (state version 2), or with its vectors file gone, asks for `opsys index`;
+    `opsys index` then rebuilds it whole."""
+    from opsys.knowledge.index import IndexPaths, build_index
+    from opsys.knowledge.search import IndexMissing, Searcher
+
+    sops, var = tmp_path / "sops", tmp_path / "var"
+    shutil.copytree(REPO / "sops", sops)
+    build_index(sops, var, embedder=embedder)
+    paths = IndexPaths(var)
+    state = json.loads(paths.state.read_text())
+    paths.state.write_text(json.dumps({**state, "version": 2}))
+    with pytest.raises(IndexMissing, match="run `opsys index`"):
+        Searcher(var, embedder=embedder)
+    r = build_index(sops, var, embedder=embedder)
+    assert r.chunks_embedded == r.chunks_total and Searcher(var, embedder=embedder).search("scope creep", k=1)
+    paths.chunk_vectors.unlink()
+    with pytest.raises(IndexMissing, match="run `opsys index`"):
+        Searcher(var, embedder=embedder)
+    assert build_index(sops, var, embedder=embedder).chunks_embedded == r.chunks_total
 
 
 def test_incremental_reindex_changes_deletes_and_plain_pages(tmp_path, embedder):
@@ -113,7 +171,9 @@ def test_incremental_reindex_changes_deletes_and_plain_pages(tmp_path, embedder)
     assert r.updated == ["invoicing.md"] and r.removed == ["client-offboarding.md"] and r.added == ["parking.md"]
     assert r.chunks_embedded == 4 + 1  # invoicing's sections + the plain page, nothing else
     s = Searcher(var, embedder=embedder)
-    assert s.search("how do we give money back to a customer", k=1)[0].section == "Refunds"
+    assert len(s.vectors) == len(s.chunks) == r.chunks_total and len(s.summaries) == len(s.pages) == r.pages
+    # the new section is found and shown (ranked by relevance, contract-and-deposit edges it out of first)
+    assert ("invoicing", "Refunds") in [(h.sop_id, h.section) for h in s.search("how do we give money back to a customer", k=2)]
     assert s.search("where can a visitor leave their car", k=1)[0].rel == "parking.md"
     assert "client-offboarding" not in {h.sop_id for h in s.search("customer cancelled their retainer", k=19)}
     assert s.collection.count() == r.chunks_total
@@ -198,3 +258,20 @@ def test_an_index_built_with_another_model_must_be_rebuilt(indexed):
 
     with pytest.raises(IndexMissing, match="run `opsys index`"):
         Searcher(indexed[0] / "var", "/models/paraphrase-multilingual")
+
+
+def test_each_section_is_embedded_with_its_page_title_heading_trail_and_trigger(tmp_path):
+    from opsys.knowledge.chunking import chunk_sop, page_summary
+    from opsys.knowledge.sop import parse_sop
+
+    page = tmp_path / "refunds.md"
+    page.write_text("---\nid: refunds\ntitle: Refunds\nowner: founder\ntrigger: A client asks for money back\n"
+                    "systems: [invoicing]\nlast_reviewed: 2026-01-05\nreview_every: 1 year\ntags: [billing]\n---\n"
+                    "# Refunds\n\n## Steps\n\nCheck the invoice and the contract terms first.\n\n"
+                    "### Card payments\n\nCard payments are refunded through the payment processor.\n")
+    sop = parse_sop(page, tmp_path)
+    card = next(c for c in chunk_sop(sop) if c.section == "Card payments")
+    assert card.path == "Steps › Card payments"
+    assert card.embed_text().splitlines()[:2] == ["Refunds — Steps › Card payments",
+                                                  "A client asks for money back Tags: billing"]
+    assert page_summary(sop) == "A client asks for money back"

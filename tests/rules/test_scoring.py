@@ -88,7 +88,7 @@ def test_referral_three_ways(system_map, make_lead) -> None:
 
 def test_client_tier_points(system_map, make_lead) -> None:
     lead = make_lead("Quick question", email="ana@harbordental.example")
-    client = find_client(lead.email, None, system_map.clients)
+    client = find_client(lead, system_map.clients).client
     score = score_lead(lead, client, system_map, NOW)
     assert points(score)["client_tier"] == 15
     assert reasons(score)["client_tier"] == "Harbor Dental Group is a gold client"

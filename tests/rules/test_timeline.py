@@ -8,7 +8,7 @@ from .conftest import NOW  # Tuesday 2026-02-10
 
 CASES = [
     ("ASAP please", 7),
-    ("We need this urgently", 7),
+    ("We need this right away", 7),
     ("Can it go live this week?", 7),
     ("as soon as possible", 7),
     ("next week", 14),
@@ -58,6 +58,12 @@ def test_timeline(text: str, days: int) -> None:
     "We've been in business 3 years",
     "We have been around for 12 years and have 40 pages",
     "It's not urgent",
+    # "urgent" is a tone, not a time (issue 14: it scored +10 as a 7-day timeline anywhere)
+    "We need this urgently",
+    "URGENT: claim your reward today",
+    "Urgent question about our invoice",
+    "We're not in a rush",
+    "Please reply immediately",
     "we may 2x our traffic",
     "Our last redesign was on 2024-05-01",
     "Meeting at 10:30",

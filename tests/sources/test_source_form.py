@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from opsys.sources.errors import SourceError
-from opsys.sources.form import canonical_field, parse_form, parse_when
+from opsys.sources.fields import canonical_field, parse_when
+from opsys.sources.form import parse_form
 
 
 def _form(doc: object) -> bytes:

@@ -52,7 +52,7 @@ def test_concurrent_writers_lose_no_update(tmp_path):
         for i in range(200):
             with write_transaction(db):
                 n = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-                record_event(db, "tick", decided_by="test", inputs={{"seen": n}})
+                record_event(db, "jobs_run", decided_by="jobs", inputs={{"seen": n}})
     """)
     procs = [subprocess.Popen([sys.executable, "-c", script]) for _ in range(2)]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]

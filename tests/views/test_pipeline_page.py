@@ -21,9 +21,9 @@ def _import(rt, names):
 
 
 def _rt(workspace):
-    from opsys.runtime import open_runtime
+    from opsys.app import open_app
 
-    return open_runtime(workspace)
+    return open_app(workspace)
 
 
 def test_page_figures_and_freshness(workspace):

@@ -12,36 +12,15 @@
               columns: {id: Record Id, first_name: First Name, last_name: Last Name, email: Email, ...}
             deals:
               columns: {id: Record Id, name: Deal Name, stage: Stage, value: Amount, ...}
+
+The settings are validated with tools.yml by the config layer (`SystemMap.crm`); this module only
+turns a mapping into layouts the reader recognises.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from pydantic import ValidationError
-
-from opsys.config.models import Tools
 from opsys.config.pipeline_models import CrmToolSettings
 from opsys.sources.crm.spec import FormatSpec
-
-
-def crm_settings(tools: Tools, system_map_dir: Path) -> CrmToolSettings:
-    """The validated `settings:` of the first tool of kind crm; errors name tools.yml, line and field."""
-    from opsys.config.loader import ConfigError, _problems, _read_yaml
-
-    for key, tool in tools.tools.items():
-        if tool.kind != "crm":
-            continue
-        try:
-            return CrmToolSettings.model_validate(tool.settings or {})
-        except ValidationError as err:
-            path = system_map_dir / "tools.yml"
-            try:
-                _, node = _read_yaml(path)
-            except ConfigError:
-                node = None
-            raise ConfigError(_problems(path, node, err, prefix=("tools", key, "settings"))) from None
-    return CrmToolSettings()
 
 
 def mapped_specs(settings: CrmToolSettings) -> tuple[FormatSpec, ...]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from opsys.sources.errors import SourceError
-from opsys.sources.form import decode_text
+from opsys.sources.decoding import decode_text
 
 _DELIMITERS = ",;\t"
 FIX_EXPORT = "export the data again from the CRM as CSV, with the header row"

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from opsys.sources.errors import SourceError
-from opsys.store.crm import CrmContact, CrmDeal
+from opsys.records.crm import CrmContact, CrmDeal
 
 CrmObject = Literal["deals", "contacts", "organizations"]
 

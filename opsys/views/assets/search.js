@@ -49,8 +49,12 @@
   function ask(q) {
     var mine = ++seq;
     fetch(root + "api/search?k=5&q=" + encodeURIComponent(q))
-      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-      .then(function (data) { available = true; if (mine === seq) render(data.results || []); })
+      .then(function (r) {
+        if (r.status === 503 && r.headers.get("Retry-After")) return null;  // busy for a moment: not gone
+        if (!r.ok) throw new Error(r.status);
+        return r.json();
+      })
+      .then(function (data) { if (!data) return; available = true; if (mine === seq) render(data.results || []); })
       .catch(function () { available = false; var el = box(); if (el) el.remove(); });
   }
 

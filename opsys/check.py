@@ -1,0 +1,97 @@
+"""`opsys check`: the system map and the SOP library validated together, with every problem found.
+
+Errors (a map that does not load, an SOP that breaks the schema) stop the firm's pull request;
+warnings (an overdue review, a model path that does not exist) only say what degrades.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from opsys.config.loader import ConfigError, ConfigProblem, load_system_map
+from opsys.config.models import SystemMap
+from opsys.knowledge.checks import Finding, check_workspace_library
+from opsys.workspace import Workspace
+
+
+@dataclass
+class CheckReport:
+    problems: list[ConfigProblem] = field(default_factory=list)  # the system map's
+    findings: list[Finding] = field(default_factory=list)  # the library's and the models', errors and warnings
+    map: SystemMap | None = None
+    sop_pages: int = 0
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        """The `--json` shape: errors with file, line, field and message; warnings the same."""
+        warnings = [f.as_dict() for f in self.warnings]
+        if not self.ok:
+            return {"ok": False, "errors": [
+                {"file": str(p.file), "line": p.line, "field": p.field, "message": p.message} for p in self.problems]
+                + [{**f.as_dict(), "field": ""} for f in self.errors], "warnings": warnings}
+        m = self.map
+        return {"ok": True, "people": len(m.team.people), "routing_rules": len(m.routing.rules),
+                "clients": len(m.clients.clients), "examples": len(m.examples),
+                "workflows": len(m.workflows.workflows), "sop_pages": self.sop_pages, "warnings": warnings}
+
+
+def check_workspace(ws: Workspace, today: date | None = None) -> CheckReport:
+    """Everything `opsys check` reports, collected (never stopping at the first problem)."""
+    ws.require_system_map()
+    report = CheckReport()
+    try:
+        report.map = load_system_map(ws.system_map)
+    except ConfigError as e:
+        report.problems = e.problems
+    report.findings = check_workspace_library(ws.sops, ws.system_map, report.map, today)
+    if report.map is not None:
+        report.findings += model_path_warnings(ws, report.map) + notify_url_findings(report.map)
+    report.sop_pages = len(list(ws.sops.rglob("*.md"))) if ws.sops.is_dir() else 0
+    return report
+
+
+def model_path_warnings(ws: Workspace, m: SystemMap) -> list[Finding]:
+    """A model path that does not exist only degrades classification (keyword rules, no LLM): warn."""
+    out = []
+    for name, value in (("embedding.model", m.classifier.embedding.model),
+                        ("llm.model_path", m.classifier.llm.model_path)):
+        if value != "bundled" and not Path(value).exists():
+            out.append(Finding(ws.system_map / "classifier.yml", None, "warning",
+                               f"{name}: {value} does not exist; classification runs without it "
+                               "(fix the path, relative to the workspace, or use `bundled`)"))
+    return out
+
+
+def notify_url_findings(m: SystemMap) -> list[Finding]:
+    """A notify URL Apprise cannot parse would fail only when a hot lead arrives: an error now.
+    An unset ${SECRET} is a warning (the watcher's environment may have it)."""
+    from opsys.notify.urls import MissingSecret, redact, resolve, unparseable
+
+    out = []
+    for i, person in enumerate(m.team.people):
+        for j, url in enumerate(person.notify):
+            where = (m.lines.path("team.yml"), m.lines.line("team.yml", "people", i, "notify", j))
+            problem = unparseable(url)
+            if problem:
+                out.append(Finding(*where, "error", f"people[{i}].notify[{j}]: {problem}; see "
+                                   "https://github.com/caronc/apprise/wiki for the URL forms"))
+                continue
+            try:
+                resolve(url)
+            except MissingSecret as e:
+                out.append(Finding(*where, "warning", f"people[{i}].notify[{j}] ({redact(url)}): {e}"))
+    return out

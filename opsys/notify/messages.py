@@ -1,0 +1,41 @@
+"""What an alert says: enough for the person to act on it from their phone, without opening opsys.
+
+Who it is, how to reach them, what they asked, any deadline read from the text, the next step,
+and where the whole record is. Not the score arithmetic: that is on the lead page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from opsys.records import Lead, Score
+
+ASK_CHARS = 280
+
+
+@dataclass(frozen=True)
+class Alert:
+    title: str
+    body: str
+
+
+def lead_alert(inquiry_id: int, lead: Lead, score: Score, action: str) -> Alert:
+    """The hot-lead (action notify) or escalation (action escalate) message for the owner."""
+    who = lead.name or lead.email or lead.phone or "unknown sender"
+    title = (f"Hot lead ({score.value}): {who}" if action == "notify"
+             else f"Escalation: {who} — {lead.subject[:60]}")
+    reach = " · ".join(v for v in (lead.email, lead.phone) if v) or "no email or phone given: see the record"
+    asked = " ".join(lead.body.split())
+    asked = asked if len(asked) <= ASK_CHARS else asked[:ASK_CHARS - 1].rstrip() + "…"
+    deadline = next((s.reason for s in score.signals if s.name == "timeline" and s.points), None)
+    next_step = ("Reply today, or call if a phone is given; `opsys leads` has the whole record."
+                 if action == "notify" else
+                 "Acknowledge it now and follow the urgent-client-issue SOP.")
+    lines = [
+        f"{who}{f' ({lead.company})' if lead.company else ''} — {reach}",
+        f"Asked: {lead.subject}" + (f": {asked}" if asked else ""),
+        *([f"Deadline: {deadline}"] if deadline else []),
+        f"Next step: {next_step}",
+        f"Inquiry #{inquiry_id} via {lead.channel}; lead page: var/pages/leads.md",
+    ]
+    return Alert(title, "\n".join(lines))

@@ -1,0 +1,77 @@
+"""The audit log's vocabulary: every event kind and every kind of decider, in one enumerated list.
+
+`record_event` refuses anything not listed here, and a test keeps the README's audit-log table in
+step with it, so a new kind of decision cannot reach the log undocumented.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    """What happened; the README's audit-log table says what each kind means."""
+
+    # intake: files
+    FILE_PROCESSED = "file_processed"
+    FILE_QUARANTINED = "file_quarantined"
+    FILE_RECOVERED = "file_recovered"
+    DUPLICATE_DROP = "duplicate_drop"
+    # intake: inquiries
+    CONTACT_CREATED = "contact_created"
+    CONTACT_MATCHED = "contact_matched"
+    CLASSIFIED = "classified"
+    SCORED = "scored"
+    ROUTED = "routed"
+    LLM_UNAVAILABLE = "llm_unavailable"
+    # notifications
+    NOTIFICATION_QUEUED = "notification_queued"
+    NOTIFICATION_SKIPPED = "notification_skipped"
+    NOTIFICATION_SENT = "notification_sent"
+    NOTIFICATION_FAILED = "notification_failed"
+    # CRM sync
+    CRM_SNAPSHOT_IMPORTED = "crm_snapshot_imported"
+    CRM_EXPORT_QUARANTINED = "crm_export_quarantined"
+    CRM_EXPORT_REFUSED = "crm_export_refused"
+    CRM_LINKED = "crm_linked"
+    CRM_WRITEBACK = "crm_writeback"
+    DEAL_CREATED = "deal_created"
+    DEAL_STAGE_CHANGED = "deal_stage_changed"
+    DEAL_VALUE_CHANGED = "deal_value_changed"
+    DEAL_OWNER_CHANGED = "deal_owner_changed"
+    DEAL_WON = "deal_won"
+    DEAL_LOST = "deal_lost"
+    DEAL_REOPENED = "deal_reopened"
+    DEAL_MISSING = "deal_missing"
+    DEAL_REAPPEARED = "deal_reappeared"
+    DEAL_GONE_QUIET = "deal_gone_quiet"
+    CONTACT_UPDATED = "contact_updated"  # a CRM contact changed (CRM contacts are created as contact_created)
+    ACTIVITY_RECORDED = "activity_recorded"
+    # the periodic jobs
+    JOBS_RUN = "jobs_run"
+
+
+class Decider(StrEnum):
+    """Who decided: the part before the first ':' of every event's `decided_by`."""
+
+    INTAKE = "intake"  # the consume pipeline itself (file moves, quarantine)
+    RULE = "rule"  # a deterministic rule of system_map/, e.g. rule:routing.yml#hot-lead
+    EMBEDDING = "embedding"  # the embedding classifier
+    LLM = "llm"  # the local LLM
+    RULES = "rules"  # the keyword fallback when no model can load
+    NOTIFY = "notify"  # the notification sender
+    JOBS = "jobs"  # the periodic jobs (opsys tick, the watcher)
+    PERSON = "person"  # a person, through a command (opsys task done …)
+
+
+def rule(name: str) -> str:
+    """`decided_by` for a deterministic rule: rule:<file or rule name>."""
+    return f"{Decider.RULE}:{name}"
+
+
+def check_decider(decided_by: str) -> str:
+    """Refuse a decider outside the list: a typo here would make the audit log unsearchable."""
+    head = decided_by.split(":", 1)[0].split(" ", 1)[0]
+    if head not in Decider.__members__.values():
+        raise ValueError(f"unknown decider {decided_by!r}; add its kind to opsys.records.events.Decider")
+    return decided_by
