@@ -39,6 +39,19 @@ def _html_body() -> bytes:
     return _HEAD + b"Subject: big html\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html.encode()
 
 
+def _html_markup() -> bytes:
+    """5 MB of styled markup around little text, most of it hidden: the parser sees every tag."""
+    junk = "<div style='color:#fff;font-size:0'><span class='x'>budget $1,000,000</span></div><b></b><i></i>\r\n"
+    html = "<html><body><p>We need a booking site.</p>" + junk * (5 * MB // len(junk)) + "</body></html>"
+    return _HEAD + b"Subject: big markup\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html.encode()
+
+
+def _json_keys() -> bytes:
+    doc = {"name": "Dana Whitfield", "email": "dana@whitfield.example", "message": "Hello"}
+    doc.update({f"field_{i}": f"value number {i}" for i in range(500_000)})
+    return json.dumps(doc).encode()
+
+
 def _subject() -> bytes:
     words = _text(10 * MB)
     folded = "\r\n ".join(words[i:i + 900] for i in range(0, len(words), 900))
@@ -69,9 +82,11 @@ def _csv_rows() -> bytes:
 CASES: dict[str, tuple[str, Callable[[], bytes]]] = {
     "body_5mb_plain": ("big.eml", _plain_body),
     "body_5mb_html": ("big.eml", _html_body),
+    "html_5mb_markup": ("big.eml", _html_markup),
     "subject_10mb": ("big.eml", _subject),
     "attachment_14mb": ("big.eml", _attachment),
     "json_19_9mb": ("big.json", _json_body),
+    "json_500k_keys": ("big.json", _json_keys),
     "csv_150k_rows": ("big.csv", _csv_rows),
 }
 

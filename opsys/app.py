@@ -44,7 +44,10 @@ class App:
         if self._classifier is None:
             from opsys.ai.message_classifier import MessageClassifier
 
-            self._classifier = MessageClassifier(self.map.classifier, self.map.examples, firm=self.map.team.firm)
+            # the fit on the labeled examples is cached in var/ (keyed by examples, model and settings):
+            # a one-file `opsys ingest` should not refit 255 examples
+            self._classifier = MessageClassifier(self.map.classifier, self.map.examples,
+                                                 self.ws.var / "cache" / "classifier.pickle", firm=self.map.team.firm)
         return self._classifier
 
     @property

@@ -17,6 +17,7 @@ import fcntl
 import json
 import os
 import shutil
+import sqlite3
 import stat
 import tarfile
 from collections.abc import Iterator
@@ -120,7 +121,11 @@ def _write_backup_folder(ws: Workspace, folder: Path, now: datetime) -> Copied:
     items: dict[str, dict[str, int]] = {}
     for name in FOLDERS:
         if name == FOLDERS[len(DROPS)]:  # after the drops, before the archive (see DROPS)
-            copy_database(ws.db_path, folder / DB_NAME)
+            try:
+                copy_database(ws.db_path, folder / DB_NAME)
+            except sqlite3.DatabaseError as e:
+                raise BackupError(f"{ws.db_path}: cannot be read for a backup ({e}); keep the last good "
+                                  "backup and the file itself, and report it") from None
             copied.files += 1
             copied.bytes += (folder / DB_NAME).stat().st_size
         src = ws.var / name
@@ -251,7 +256,11 @@ def restore_workspace(ws: Workspace, src: Path, now: datetime, *, force: bool = 
             folder = _unpack(src, staging / "unpacked") if src.is_file() else src
             manifest = _read_manifest(folder, src)
             new_var, copied = staging / "var", Copied()
-            copy_database(folder / DB_NAME, new_var / DB_NAME)  # checks its integrity on the way
+            try:
+                copy_database(folder / DB_NAME, new_var / DB_NAME)  # checks its integrity on the way
+            except sqlite3.DatabaseError as e:
+                raise BackupError(f"{src}: the database in this backup is damaged ({e}); restore an older "
+                                  "backup") from None
             copied.files = 1
             for name in FOLDERS:
                 if (folder / name).is_dir():

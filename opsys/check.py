@@ -59,9 +59,33 @@ def check_workspace(ws: Workspace, today: date | None = None) -> CheckReport:
         report.problems = e.problems
     report.findings = check_workspace_library(ws.sops, ws.system_map, report.map, today)
     if report.map is not None:
-        report.findings += model_path_warnings(ws, report.map) + notify_url_findings(report.map)
+        report.findings += (model_path_warnings(ws, report.map) + notify_url_findings(report.map)
+                            + task_sop_findings(ws, report.map))
     report.sop_pages = len(list(ws.sops.rglob("*.md"))) if ws.sops.is_dir() else 0
     return report
+
+
+def task_sop_findings(ws: Workspace, m: SystemMap) -> list[Finding]:
+    """A task kind's `sop: id#section` must name an SOP of the library and a heading in it: the
+    context pack sends people there."""
+    from opsys.knowledge.sop import load_library
+
+    if not ws.sops.is_dir():
+        return []  # the library check already says the folder is missing
+    by_id = {s.sop_id: s for s in load_library(ws.sops)}
+    out = []
+    for name, kind in m.tasks.kinds.items():
+        if not kind.sop:
+            continue
+        where = (m.lines.path("tasks.yml"), m.lines.line("tasks.yml", "kinds", name, "sop"))
+        sop = by_id.get(kind.sop_id or "")
+        if sop is None:
+            out.append(Finding(*where, "error", f"kinds.{name}.sop: no SOP in {ws.sops.name}/ has id "
+                                                f"{kind.sop_id!r}; known: {', '.join(sorted(by_id))}"))
+        elif kind.sop_section and kind.sop_section not in sop.anchors:
+            out.append(Finding(*where, "error", f"kinds.{name}.sop: {sop.rel} has no heading with anchor "
+                                                f"#{kind.sop_section}; it has {', '.join(sorted(sop.anchors))}"))
+    return out
 
 
 def model_path_warnings(ws: Workspace, m: SystemMap) -> list[Finding]:

@@ -56,8 +56,10 @@ class _Lock:
 class Watcher:
     """Feeds finished drops to intake in batches; never stops on a bad file."""
 
-    def __init__(self, app: App, on_batch: Callable[[object], None] | None = None):
+    def __init__(self, app: App, on_batch: Callable[[object], None] | None = None,
+                 on_ready: Callable[[], None] | None = None):
         self.app = app
+        self.on_ready = on_ready  # called once, when models are loaded and every folder is watched
         self.settings = app.map.sources.intake
         self.events: queue.Queue[Path] = queue.Queue()
         self.pending: dict[Path, tuple[Stat, float]] = {}
@@ -95,6 +97,8 @@ class Watcher:
                                      self.app.map.classifier.embedding.model).start()
             self._scan()
             log.info("watching %s", inbox)
+            if self.on_ready:
+                self.on_ready()
             next_rescan = time.monotonic() + self.settings.rescan_seconds
             next_tick = time.monotonic()  # at once: notifications left unsent by the last run go out now
             while not self.stop_flag.is_set():
@@ -193,9 +197,9 @@ class Watcher:
             log.exception("jobs run failed; retried at the next tick")
 
 
-def watch(app: App) -> None:
-    """Run until SIGINT/SIGTERM."""
-    w = Watcher(app)
+def watch(app: App, on_ready: Callable[[], None] | None = None) -> None:
+    """Run until SIGINT/SIGTERM; `on_ready` once the watcher is really up (loading the models takes a while)."""
+    w = Watcher(app, on_ready=on_ready)
     signal.signal(signal.SIGTERM, w.request_stop)
     signal.signal(signal.SIGINT, w.request_stop)
     w.run()

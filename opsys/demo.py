@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from opsys.app import App, open_app
 from opsys.workspace import SAMPLE_CRM, SAMPLE_INBOX, Workspace, init_workspace
@@ -88,7 +89,7 @@ def demo_intake(console: Console, app: App, port: int) -> None:
     console.print(t)
     q = [o for o in report.outcomes if o.status == "quarantined"]
     for o in q:
-        console.print(f"[red]quarantined[/] {o.path.name}: {o.detail}", markup=False)
+        console.print(Text.assemble(("quarantined", "red"), f" {o.path.name}: {o.detail}"))  # no markup from names
     console.print(
         f"\n[bold]Intake[/]: {report.count('processed')} files processed, {len(q)} quarantined, "
         f"{report.inquiries} inquiries stored for {contacts} contacts "
@@ -99,6 +100,26 @@ def demo_intake(console: Console, app: App, port: int) -> None:
         + f"; notifications: {after.notifications_sent} sent ({delivered} received by the listener on "
         f"127.0.0.1:{port}), {after.notifications_failed} failed. "
         f"Explanations: `opsys -w {ws.root} leads`; queue page: {ws.pages / 'leads.md'}"
+    )
+    demo_tasks(console, app)
+
+
+def demo_tasks(console: Console, app: App) -> None:
+    """Every routed inquiry became a task with an owner and a due time in business time."""
+    from collections import Counter
+
+    from opsys.store.tasks import list_tasks
+
+    tasks = list_tasks(app.db)
+    kinds = Counter(t.kind for t in tasks)
+    owners = Counter(t.owner_id or "unassigned" for t in tasks)
+    first = min((t for t in tasks if t.due_at), key=lambda t: t.due_at, default=None)
+    due = (f"; the first is due {first.due_at:%a %Y-%m-%d %H:%M} UTC ({first.kind} for {first.owner_id})"
+           if first else "")
+    console.print(
+        f"[bold]Tasks[/]: {len(tasks)} open — " + ", ".join(f"{k} {n}" for k, n in kinds.most_common())
+        + "; by owner " + ", ".join(f"{k} {n}" for k, n in owners.most_common()) + due
+        + f". `opsys -w {app.ws.root} tasks --why ID` shows who was eligible and why."
     )
 
 

@@ -1,7 +1,10 @@
 """The periodic work, as one named, ordered list of steps; each takes `now` and returns a typed result.
 
-    send_notifications  retry what is due in the Apprise outbox
     link_crm            link CRM deals and contacts to intake contacts (email, phone, company)
+    close_by_evidence   close tasks a CRM activity, stage change or the sender's reply shows done
+    redispatch          wake snoozed tasks, move urgent work off people away, re-offer parked tasks
+    escalate_overdue    one escalation step for each task past its respond-within
+    send_notifications  retry what is due in the Apprise outbox (escalations included)
     crm_write_back      import-ready CSVs of what the CRM does not know yet
     leads_page          var/pages/leads.md
     pipeline_page       var/pages/pipeline.md and its charts
@@ -51,6 +54,33 @@ class WrittenBack:
 
 
 @dataclass(frozen=True)
+class EvidenceClosed:
+    closed: tuple[int, ...]
+
+    def summary(self) -> str:
+        return f"{len(self.closed)} tasks closed by evidence"
+
+
+@dataclass(frozen=True)
+class Redispatched:
+    woken: tuple[int, ...]
+    rerouted_away: tuple[int, ...]
+    redispatched: tuple[int, ...]
+
+    def summary(self) -> str:
+        return (f"{len(self.redispatched)} parked tasks re-dispatched, {len(self.rerouted_away)} moved off people "
+                f"away, {len(self.woken)} woken")
+
+
+@dataclass(frozen=True)
+class Escalated:
+    steps: tuple[str, ...]  # "#12 step 2 backup_role -> leo"
+
+    def summary(self) -> str:
+        return f"{len(self.steps)} escalation steps"
+
+
+@dataclass(frozen=True)
 class PageBuilt:
     page: Path
 
@@ -69,6 +99,29 @@ def send_notifications(app: "App", now: datetime) -> Notified:
 def link_crm(app: "App", now: datetime) -> Linked:
     """A lead and its CRM deal become one record once the CRM export knows them."""
     return Linked(app.crm.link())
+
+
+def close_by_evidence(app: "App", now: datetime) -> EvidenceClosed:
+    """Work that shows it happened is closed, so capacity frees without anyone typing a command."""
+    from opsys.work.upkeep import close_by_evidence as close
+
+    return EvidenceClosed(tuple(close(app.db, app.map, now)))
+
+
+def redispatch(app: "App", now: datetime) -> Redispatched:
+    """Parked work goes to whoever has capacity again; nobody away holds urgent work."""
+    from opsys.work.upkeep import redispatch as run
+
+    r = run(app.db, app.map, now)
+    return Redispatched(r.woken, r.rerouted_away, r.redispatched)
+
+
+def escalate_overdue(app: "App", now: datetime) -> Escalated:
+    """Late work is said out loud: owner, then backup or role, then founder, each once."""
+    from opsys.work.upkeep import escalate_overdue as run
+
+    return Escalated(tuple(f"#{s.task_id} step {s.level} {s.step} -> {', '.join(s.told) or 'nobody'}"
+                           for s in run(app.db, app.map, now)))
 
 
 def crm_write_back(app: "App", now: datetime) -> WrittenBack:
@@ -96,7 +149,7 @@ def pipeline_page(app: "App", now: datetime) -> PageBuilt:
     return PageBuilt(build_pipeline_page(app.db, app.ws.pages, app.map, now))
 
 
-Result = Notified | Linked | WrittenBack | PageBuilt
+Result = Notified | Linked | WrittenBack | PageBuilt | EvidenceClosed | Redispatched | Escalated
 
 
 @dataclass(frozen=True)
@@ -106,8 +159,11 @@ class Job:
 
 
 JOBS: tuple[Job, ...] = (
-    Job("send_notifications", send_notifications),
     Job("link_crm", link_crm),
+    Job("close_by_evidence", close_by_evidence),
+    Job("redispatch", redispatch),
+    Job("escalate_overdue", escalate_overdue),
+    Job("send_notifications", send_notifications),
     Job("crm_write_back", crm_write_back),
     Job("leads_page", leads_page),
     Job("pipeline_page", pipeline_page),

@@ -20,6 +20,7 @@ FLOORS: list[set[str]] = [
     {"store"},
     {"knowledge"},
     {"notify"},
+    {"work"},
     {"intake"},
     {"views"},
     {"backup", "service_unit"},

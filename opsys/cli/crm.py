@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from opsys.cli.output import JsonOpt, clean, fail, print_json
+from opsys.cli.output import JsonOpt, clean, print_json
 from opsys.cli.workspace import expand_paths, open_app_or_exit
 
 crm_app = typer.Typer(help="CRM sync: import exports as snapshots (HubSpot, Pipedrive, Salesforce, mapped).",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from opsys.cli import crm, intake, knowledge, operations, setup
+from opsys.cli import crm, intake, knowledge, operations, setup, tasks
 from opsys.cli.workspace import WorkspaceOpt, state
 
 app = typer.Typer(
@@ -34,6 +34,7 @@ intake.register(app)
 crm.register(app)
 knowledge.register(app)
 operations.register(app)
+tasks.register(app)
 
 
 def run() -> None:

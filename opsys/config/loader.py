@@ -23,6 +23,7 @@ from opsys.config.models import (
 from opsys.config.pipeline_models import PipelineSettings
 from opsys.config.problems import ConfigError, ConfigProblem
 from opsys.config.references import check_references
+from opsys.config.task_models import TaskKinds
 from opsys.config.workflow_models import Workflows
 
 FILES: dict[str, type[BaseModel]] = {
@@ -35,6 +36,7 @@ FILES: dict[str, type[BaseModel]] = {
     "tools.yml": Tools,
     "workflows.yml": Workflows,
     "pipeline.yml": PipelineSettings,
+    "tasks.yml": TaskKinds,
 }
 EXAMPLES_DIR = "examples"
 
@@ -101,7 +103,7 @@ def load_system_map(root: Path) -> SystemMap:
         team=parts["team.yml"], sources=parts["sources.yml"], scoring=parts["scoring.yml"],
         routing=parts["routing.yml"], clients=parts["clients.yml"], classifier=parts["classifier.yml"],
         examples=examples, tools=parts["tools.yml"], workflows=parts["workflows.yml"],
-        pipeline=parts["pipeline.yml"], lines=SourceLines(root, nodes),
+        pipeline=parts["pipeline.yml"], tasks=parts["tasks.yml"], lines=SourceLines(root, nodes),
     )
     problems = check_references(m)
     if problems:

@@ -6,10 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from opsys.config.calendar_models import BusinessCalendar
+from opsys.config.calendar_models import AwayPeriod, BusinessCalendar, PersonAvailability
 from opsys.config.lines import SourceLines
 from opsys.config.pipeline_models import CrmToolSettings, PipelineSettings
 from opsys.config.strict import AtField, Strict
+from opsys.config.task_models import TaskKinds
 from opsys.config.values import email_address, first_repeat, iana_timezone, phone_region
 from opsys.config.workflow_models import Workflows
 
@@ -52,8 +53,31 @@ class Person(Strict):
     def _email(cls, v: str) -> str:
         return email_address(v)
     roles: list[Role] = Field(min_length=1)
-    capacity: int = Field(ge=0, description="open assignments this person can hold")
+    capacity: int = Field(ge=0, description="open tasks this person can hold")
     notify: list[str] = Field(default=[], description="Apprise URLs for immediate notifications")
+    weekly_hours: float | None = Field(None, gt=0, le=168, description="hours a week for routed work; open "
+                                       "task effort is counted against it (absent: only `capacity` counts)")
+    skills: list[str] = Field(default=[], description="service keys of firm.services this person does")
+    backup: str | None = Field(None, description="person who hears when this person's task is late")
+    away: list[AwayPeriod] = Field(default=[], description="from/until (both included): no new work then")
+
+    @field_validator("away")
+    @classmethod
+    def _away_apart(cls, periods: list[AwayPeriod]) -> list[AwayPeriod]:
+        from pydantic import ValidationError
+
+        try:  # overlaps are refused there, naming both periods
+            return PersonAvailability(away=periods).away
+        except ValidationError as e:
+            raised = (e.errors()[0].get("ctx") or {}).get("error")
+            if isinstance(raised, AtField):
+                raise AtField(str(raised), *raised.loc) from None
+            raise
+
+    @property
+    def availability(self) -> PersonAvailability:
+        """The person's time for routed work, as business time reads it."""
+        return PersonAvailability(weekly_hours=self.weekly_hours, away=self.away)
 
 
 class Team(Strict):
@@ -183,6 +207,7 @@ class Scoring(Strict):
 # --- routing.yml --------------------------------------------------------------------------
 
 Action = Literal["notify", "queue", "escalate", "spam", "client_queue"]
+Strategy = Literal["least_loaded", "round_robin", "sticky", "skills"]
 
 
 class When(Strict):
@@ -196,17 +221,24 @@ class When(Strict):
     min_score: int | None = None
     max_score: int | None = None
     client_tier: list[str] | None = Field(None, description="'none' matches contacts with no tier")
+    task_kind: list[str] | None = Field(None, description="kinds of tasks.yml; an inquiry from intake has none")
 
 
 class Assign(Strict):
     role: str | None = None
     person: str | None = None
     account_manager: bool = Field(False, description="prefer the client's own account manager")
+    strategy: Strategy = Field("least_loaded", description="how one of the role is chosen: least_loaded, "
+                               "round_robin (fair turns, cursor kept), sticky (whoever had the contact last), "
+                               "skills (people whose skills include the service)")
 
     @model_validator(mode="after")
     def _one_target(self) -> "Assign":
-        if not (self.role or self.person):
-            raise ValueError("assign needs a role or a person")
+        if not (self.role or self.person or self.strategy == "skills"):
+            raise ValueError("assign needs a role or a person (or strategy: skills)")
+        if self.person and self.strategy != "least_loaded":
+            raise AtField(f"strategy {self.strategy!r} chooses among a role; a named person needs none "
+                          "(remove `strategy`, or give a role instead of `person`)", "strategy")
         return self
 
 
@@ -335,6 +367,7 @@ class SystemMap(BaseModel):
     tools: Tools
     workflows: Workflows
     pipeline: PipelineSettings
+    tasks: TaskKinds
     lines: SourceLines = Field(default_factory=SourceLines, exclude=True,
                                description="each file's YAML node tree, kept from loading")
 

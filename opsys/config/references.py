@@ -9,7 +9,37 @@ from opsys.config.problems import ConfigProblem
 
 def check_references(m: SystemMap) -> list[ConfigProblem]:
     """Every dangling reference in the map, in file order."""
-    return [*_routing(m), *_clients(m), *_pipeline(m), *_workflows(m)]
+    return [*_team(m), *_routing(m), *_clients(m), *_pipeline(m), *_workflows(m), *_tasks(m)]
+
+
+def _team(m: SystemMap) -> list[ConfigProblem]:
+    services = m.team.firm.services
+    ids = {p.id for p in m.team.people}
+    problems = [m.lines.problem("team.yml", ("people", i, "skills", j),
+                                f"unknown service {svc!r}; firm.services has {', '.join(sorted(services))}")
+                for i, p in enumerate(m.team.people) for j, svc in enumerate(p.skills) if svc not in services]
+    for i, p in enumerate(m.team.people):
+        if p.backup is not None and (p.backup not in ids or p.backup == p.id):
+            problems.append(m.lines.problem("team.yml", ("people", i, "backup"),
+                                            f"backup {p.backup!r} is not another person; team.yml has "
+                                            f"{', '.join(sorted(ids - {p.id}))}"))
+    return problems
+
+
+def _tasks(m: SystemMap) -> list[ConfigProblem]:
+    """An escalation step naming a role or person must reach someone (SOP ids are checked by `opsys check`)."""
+    ids = {p.id for p in m.team.people}
+    problems: list[ConfigProblem] = []
+    for name, kind in m.tasks.kinds.items():
+        for j, step in enumerate(kind.escalation):
+            head, _, arg = step.partition(":")
+            if head == "role" and arg and arg not in m.team.roles:
+                problems.append(m.lines.problem("tasks.yml", ("kinds", name, "escalation", j),
+                                                f"no one in team.yml has role {arg!r}"))
+            if head == "person" and arg not in ids:
+                problems.append(m.lines.problem("tasks.yml", ("kinds", name, "escalation", j),
+                                                f"unknown person {arg!r}; team.yml has {', '.join(sorted(ids))}"))
+    return problems
 
 
 def _routing(m: SystemMap) -> list[ConfigProblem]:
@@ -36,6 +66,10 @@ def _routing(m: SystemMap) -> list[ConfigProblem]:
             problems.append(at(f, ("rules", i, "assign", "role"), f"no one in team.yml has role {rule.assign.role!r}"))
         if rule.assign and rule.assign.person and rule.assign.person not in ids:
             problems.append(at(f, ("rules", i, "assign", "person"), f"unknown person {rule.assign.person!r}"))
+        for j, kind in enumerate(rule.when.task_kind or []):
+            if kind not in m.tasks.kinds:
+                problems.append(at(f, ("rules", i, "when", "task_kind", j),
+                                   f"unknown task kind {kind!r}; tasks.yml has {', '.join(sorted(m.tasks.kinds))}"))
         for svc in rule.when.service or []:
             if svc not in services:
                 problems.append(at(f, ("rules", i, "when", "service"),

@@ -4,8 +4,8 @@
     classify    (the whole batch)       one classifier call for the batch; lead-list rows are leads
                                         by the channel rule (rules/channels.py)
     LEAD_STEPS  (each lead, in the file's transaction)
-                                        client -> score -> route -> contact -> inquiry -> decisions
-                                        -> assignment -> notifications
+                                        client -> score -> contact -> route -> inquiry -> decisions
+                                        -> task (work/opening.py open_task) -> notifications
 
 Each file is one SQLite transaction keyed by its content hash, committed *before* the file moves
 to the archive. A crash in between leaves a file whose hash is already processed: the next run
@@ -24,25 +24,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from opsys.config.models import ClientAccount, SystemMap
+from opsys.config.models import SystemMap
 from opsys.intake.drops import Drop, DropFolder, DropKind, DropOutcome, QuarantineReason, Seen
 from opsys.intake.files import place
+from opsys.intake.lead_steps import LEAD_STEPS, LeadCase
 from opsys.intake.locks import intake_lock
 from opsys.intake.normalise import normalise
 from opsys.intake.steps import StepFailed, run_steps
-from opsys.notify.messages import lead_alert
-from opsys.records import Classification, Lead, RouteDecision, Score
-from opsys.records.events import Decider, EventKind, rule
+from opsys.records import Classification, Lead
+from opsys.records.events import Decider, EventKind
 from opsys.rules.channels import channel_label
-from opsys.rules.clients import find_client
-from opsys.rules.routing import route
-from opsys.rules.scoring import score_lead
 from opsys.sources import SUPPORTED_SUFFIXES, read_source
 from opsys.sources.errors import SourceError
-from opsys.store.contacts import ContactMatch, upsert_contact
 from opsys.store.db import write_transaction
 from opsys.store.events import record_event
-from opsys.store.inquiries import add_assignment, insert_inquiry, open_loads, queue_notification
 from opsys.store.source_files import file_status, mark_file
 from opsys.workspace import Workspace
 
@@ -98,23 +93,6 @@ class LeadFile:
     labels: list[Classification | None] = field(default_factory=list)
 
 
-@dataclass
-class LeadCase:
-    """One lead on its way through the rules into the store, inside its file's transaction."""
-
-    db: sqlite3.Connection
-    map: SystemMap
-    now: datetime
-    sha256: str
-    lead: Lead
-    cls: Classification
-    client: ClientAccount | None = None
-    score: Score | None = None
-    decision: RouteDecision | None = None
-    contact: ContactMatch | None = None
-    inquiry_id: int = 0
-
-
 # -- the file steps ---------------------------------------------------------------------------------
 
 
@@ -160,101 +138,6 @@ def parse(f: LeadFile) -> str:
 
 
 FILE_STEPS = (refuse_empty, refuse_oversize, refuse_unknown_type, refuse_binary, parse)
-
-
-# -- the lead steps ---------------------------------------------------------------------------------
-
-
-def match_client(c: LeadCase) -> str:
-    """Only the sender's (authenticated) domain grants a tier; a look-alike or a company name is a
-    warning on the inquiry for a person to check."""
-    match = find_client(c.lead, c.map.clients)
-    c.client = match.client
-    if match.client is None and (match.lookalike or match.named):
-        c.lead.warnings.append(f"client check: {match.reason}")
-    return match.reason
-
-
-def score(c: LeadCase) -> str:
-    c.score = score_lead(c.lead, c.client, c.map, c.now)
-    return str(c.score.value)
-
-
-def route_lead(c: LeadCase) -> str:
-    c.decision = route(c.lead, c.cls, c.score, c.client, open_loads(c.db), c.map)
-    return f"{c.decision.rule} -> {c.decision.action} {c.decision.owner_id or ''}"
-
-
-def match_contact(c: LeadCase) -> str:
-    lead, client = c.lead, c.client
-    c.contact = upsert_contact(c.db, name=lead.name, email=lead.email, phone=lead.phone, company=lead.company,
-                               client_account=client.name if client else None, tier=client.tier if client else None,
-                               match_phone=lead.fields.get("phone_source") != "body")
-    return f"contact {c.contact.contact_id}"
-
-
-def store_inquiry(c: LeadCase) -> str:
-    c.inquiry_id = insert_inquiry(c.db, contact_id=c.contact.contact_id, sha256=c.sha256, lead=c.lead, cls=c.cls,
-                                  score=c.score, route=c.decision)
-    return f"inquiry {c.inquiry_id}"
-
-
-def record_decisions(c: LeadCase) -> None:
-    """Four events, one per decision, each with who decided and on what inputs."""
-    db, lead, cls, score_, decision, match = c.db, c.lead, c.cls, c.score, c.decision, c.contact
-    subj = {"subject_type": "inquiry", "subject_id": c.inquiry_id}
-    record_event(
-        db, EventKind.CONTACT_CREATED if match.created else EventKind.CONTACT_MATCHED,
-        decided_by=rule("dedupe-email-then-phone"), inputs={"email": lead.email, "phone": lead.phone,
-                                                             "name": lead.name},
-        decision={"contact_id": match.contact_id, "matched_on": match.matched_on, "filled": list(match.filled),
-                  "conflict": match.conflict}, **subj,
-        message=(f"new contact {match.contact_id}" if match.created
-                 else f"known contact {match.contact_id} (same {match.matched_on}): new inquiry on it"))
-    record_event(db, EventKind.CLASSIFIED, decided_by=cls.decided_by, confidence=cls.category_confidence,
-                 inputs={"text_chars": len(lead.text), **cls.detail},
-                 decision={"category": cls.category, "is_lead": cls.is_lead, "lead_confidence": cls.lead_confidence},
-                 **subj, message=f"{cls.category}, {'lead' if cls.is_lead else 'not a lead'}")
-    record_event(db, EventKind.SCORED, decided_by=rule("system_map/scoring.yml"),
-                 inputs={"signals": [s.__dict__ for s in score_.signals], "hot_threshold": c.map.scoring.hot_threshold},
-                 decision={"score": score_.value, "hot": score_.hot, "service": score_.service,
-                           "budget": score_.budget}, **subj, message=f"{score_.value}: {score_.explain()}")
-    record_event(db, EventKind.ROUTED, decided_by=rule(f"routing.yml#{decision.rule}"), inputs=decision.inputs,
-                 decision={"action": decision.action, "owner": decision.owner_id}, **subj, message=decision.reason)
-
-
-def assign(c: LeadCase) -> str | None:
-    d = c.decision
-    if not d.owner_id or d.action == "spam":
-        return "nobody: spam is kept, never routed" if d.action == "spam" else "nobody"
-    kind = ("escalation" if d.action == "escalate" else "lead" if c.cls.is_lead
-            else "client" if c.client else "other")
-    add_assignment(c.db, c.inquiry_id, d.owner_id, kind)
-    return f"{kind} to {d.owner_id}"
-
-
-def queue_notifications(c: LeadCase) -> str | None:
-    """Hot leads and escalations are announced at once: queued here, sent after the commit."""
-    d = c.decision
-    if d.action not in ("notify", "escalate") or not d.owner_id:
-        return None
-    person = c.map.team.person(d.owner_id)
-    alert = lead_alert(c.inquiry_id, c.lead, c.score, d.action)
-    if not person.notify:
-        record_event(c.db, EventKind.NOTIFICATION_SKIPPED, decided_by=rule("team.yml"), subject_type="inquiry",
-                     subject_id=c.inquiry_id, inputs={"person": d.owner_id},
-                     message=f"{person.name} has no notify URLs in team.yml")
-    for idx, _url in enumerate(person.notify):
-        nid = queue_notification(c.db, c.inquiry_id, d.owner_id, idx, alert.title, alert.body)
-        record_event(c.db, EventKind.NOTIFICATION_QUEUED, decided_by=rule(f"routing.yml ({d.action})"),
-                     subject_type="inquiry", subject_id=c.inquiry_id,
-                     inputs={"person": d.owner_id, "url_index": idx}, decision={"notification_id": nid},
-                     message=alert.title)
-    return f"{len(person.notify)} queued"
-
-
-LEAD_STEPS = (match_client, score, route_lead, match_contact, store_inquiry, record_decisions, assign,
-              queue_notifications)
 
 
 # -- the pipeline -----------------------------------------------------------------------------------

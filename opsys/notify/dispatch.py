@@ -75,7 +75,7 @@ def _dispatch(db: sqlite3.Connection, team: Team) -> DispatchResult:
         with write_transaction(db):
             mark_attempt(db, n.id, status=status, attempts=attempts, error=error)
             record_event(db, EventKind.NOTIFICATION_SENT if error is None else EventKind.NOTIFICATION_FAILED,
-                         decided_by=f"{Decider.NOTIFY}:apprise", subject_type="inquiry", subject_id=n.inquiry_id,
+                         decided_by=f"{Decider.NOTIFY}:apprise", subject_type=n.subject[0], subject_id=n.subject[1],
                          inputs={"person": n.person_id, "url_index": n.url_index, "attempt": attempts},
                          decision={"status": status, "error": error}, message=n.title)
         if error is None:

@@ -7,8 +7,12 @@ and where the whole record is. Not the score arithmetic: that is on the lead pag
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from opsys.records import Lead, Score
+
+if TYPE_CHECKING:
+    from opsys.records.tasks import Task
 
 ASK_CHARS = 280
 
@@ -39,3 +43,17 @@ def lead_alert(inquiry_id: int, lead: Lead, score: Score, action: str) -> Alert:
         f"Inquiry #{inquiry_id} via {lead.channel}; lead page: var/pages/leads.md",
     ]
     return Alert(title, "\n".join(lines))
+
+
+def task_alert(task: "Task", why: str, *, heading: str = "New task") -> Alert:
+    """A task's assignment or escalation message: what to do, by when, and the context to do it."""
+    ctx = task.context
+    due = f"due {task.due_at:%a %d %b %H:%M %Z}" if task.due_at else "no due time"
+    lines = [ctx.what_to_do,
+             f"Task #{task.id} ({task.kind}, priority {task.priority}, {due}).",
+             *([f"SOP: {ctx.sop}" + (f" § {ctx.sop_section}" if ctx.sop_section else "")] if ctx.sop else []),
+             *([f"Deal: {ctx.deal.name} ({ctx.deal.stage})"] if ctx.deal else []),
+             *([f"Before: {ctx.history[-1]}"] if ctx.history else []),
+             f"Why: {why}",
+             f"Done? `opsys task done {task.id}`"]
+    return Alert(f"{heading}: {task.title[:70]}", "\n".join(lines))

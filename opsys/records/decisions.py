@@ -50,3 +50,6 @@ class RouteDecision:
     owner_id: str | None
     reason: str
     inputs: dict[str, object] = field(default_factory=dict)
+    # How the owner was chosen: strategy, every candidate's load, capacity and availability, the
+    # tie-break, whether it was parked on the overflow owner, and the round-robin cursor to store.
+    explanation: dict[str, object] = field(default_factory=dict)

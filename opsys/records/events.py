@@ -47,6 +47,18 @@ class EventKind(StrEnum):
     DEAL_GONE_QUIET = "deal_gone_quiet"
     CONTACT_UPDATED = "contact_updated"  # a CRM contact changed (CRM contacts are created as contact_created)
     ACTIVITY_RECORDED = "activity_recorded"
+    # tasks
+    TASK_CREATED = "task_created"
+    TASK_ASSIGNED = "task_assigned"
+    TASK_DONE = "task_done"
+    TASK_REASSIGNED = "task_reassigned"
+    TASK_SNOOZED = "task_snoozed"
+    TASK_CANCELLED = "task_cancelled"
+    TASK_CLOSED_BY_EVIDENCE = "task_closed_by_evidence"
+    TASK_REDISPATCHED = "task_redispatched"
+    TASK_ESCALATED = "task_escalated"
+    TASK_REROUTED_AWAY = "task_rerouted_away"
+    PERSON_AWAY = "person_away"
     # the periodic jobs
     JOBS_RUN = "jobs_run"
 

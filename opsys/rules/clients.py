@@ -9,7 +9,7 @@ client's name under another ending, is flagged as a look-alike and gets no tier 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from opsys.config.models import ClientAccount, Clients
 from opsys.records import Lead
@@ -30,29 +30,33 @@ class ClientMatch:
     lookalike: str | None = None
     # The account the company field names when the address does not back it: a hint, no tier.
     named: ClientAccount | None = None
+    # What was read, for the audit event: the sender's domain, the company given, the auth verdict.
+    inputs: dict[str, str | None] = field(default_factory=dict)
 
 
 def find_client(lead: Lead, clients: Clients) -> ClientMatch:
     """The client account the sender's domain proves, or None with the reason and any look-alike or name hint."""
     domain = _domain(lead.email)
     named = _named(lead.company, clients)
+    failed = (lead.fields.get("auth_failed") or "").strip()
+    inputs = {"domain": domain or None, "company": lead.company, "auth_failed": failed or None}
     owner = next((c for c in clients.clients if domain and any(_within(domain, d) for d in _domains(c))), None)
     if owner is not None:
-        failed = (lead.fields.get("auth_failed") or "").strip()
         if failed:
             return ClientMatch(None, f"{domain} is {owner.name}'s domain, but the receiving server's "
                                f"authentication failed ({failed.replace(',', ', ')}): no client tier",
-                               named=owner)
-        return ClientMatch(owner, f"{domain} is {owner.name}'s domain")
+                               named=owner, inputs=inputs)
+        return ClientMatch(owner, f"{domain} is {owner.name}'s domain", inputs=inputs)
     for client in clients.clients:
         imitated = next((d for d in _domains(client) if domain and _looks_like(domain, d)), None)
         if imitated is not None:
             return ClientMatch(None, f"{domain} looks like {client.name}'s domain {imitated} but is not it: "
-                               "no client tier, check the sender", lookalike=imitated, named=client)
+                               "no client tier, check the sender", lookalike=imitated, named=client,
+                               inputs=inputs)
     if named is not None:
         return ClientMatch(None, f"the company given is {named.name}, but {domain or 'no address'} is not its "
-                           "domain: a hint for a person, no client tier", named=named)
-    return ClientMatch(None, "not a known client")
+                           "domain: a hint for a person, no client tier", named=named, inputs=inputs)
+    return ClientMatch(None, "not a known client", inputs=inputs)
 
 
 def _domain(email: str | None) -> str:

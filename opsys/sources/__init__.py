@@ -10,6 +10,7 @@ from opsys.sources.csvfile import parse_csv
 from opsys.sources.email import parse_email
 from opsys.sources.errors import SourceError
 from opsys.sources.form import parse_form
+from opsys.sources.limits import cap_message
 from opsys.sources.note import parse_note
 
 _READERS: dict[str, Callable[[bytes, str], list[InboundMessage]]] = {
@@ -25,7 +26,7 @@ __all__ = ["SUPPORTED_SUFFIXES", "SourceError", "read_source"]
 
 
 def read_source(path: Path, data: bytes | None = None) -> list[InboundMessage]:
-    """Every message in one file, chosen by suffix; `data` spares a second read when already hashed."""
+    """Every message in one file, chosen by suffix and cut to the limits; `data` spares a second read."""
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
         found = f"'{path.suffix}'" if path.suffix else "no suffix"
@@ -41,4 +42,4 @@ def read_source(path: Path, data: bytes | None = None) -> list[InboundMessage]:
             raise SourceError(
                 path.name, f"the file cannot be read ({err.strerror})", "check it exists and that opsys may read it"
             ) from None
-    return reader(data, path.name)
+    return [cap_message(msg) for msg in reader(data, path.name)]

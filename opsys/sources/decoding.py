@@ -26,6 +26,9 @@ def decode_text(data: bytes, name: str, kind: str, fix: str) -> tuple[str, list[
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as err:
         bad_at = err.start
+    mixed = _mixed_lines(data, name)
+    if mixed is not None:
+        return mixed
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError:
@@ -36,3 +39,30 @@ def decode_text(data: bytes, name: str, kind: str, fix: str) -> tuple[str, list[
         "check accented letters and save the file as UTF-8"
     )
     return text, [warning]
+
+
+def _mixed_lines(data: bytes, name: str) -> tuple[str, list[str]] | None:
+    """Text read line by line when some lines are UTF-8 and others are not; None when no line is UTF-8."""
+    lines = data.removeprefix(codecs.BOM_UTF8).split(b"\n")
+    texts: list[str] = []
+    legacy: list[int] = []
+    utf8 = 0
+    for number, line in enumerate(lines, start=1):
+        if line.isascii():
+            texts.append(line.decode("ascii"))
+            continue
+        try:
+            texts.append(line.decode("utf-8"))
+            utf8 += 1
+        except UnicodeDecodeError:
+            try:
+                texts.append(line.decode("cp1252"))
+            except UnicodeDecodeError:  # bytes cp1252 leaves undefined
+                texts.append(line.decode("latin-1"))
+            legacy.append(number)
+    if not utf8:
+        return None
+    shown = ", ".join(map(str, legacy[:10])) + (", ..." if len(legacy) > 10 else "")
+    warning = (f"{name} mixes UTF-8 and Windows-1252 lines; read {len(legacy)} line(s) as Windows-1252 "
+               f"(line {shown}) - check accented letters there and save the file as UTF-8")
+    return "\n".join(texts), [warning]

@@ -5,10 +5,14 @@ is guessed and noted in `warnings`, a part that will not decode never stops the 
 Attachments and nested messages are recorded (name, type, size), never saved or opened.
 Website form notifications (From: no-reply/WordPress/Webflow...) take the contact from
 their `Name:` / `Email:` / `Phone:` lines or Reply-To instead of the robot sender.
+HTML bodies are read as a person sees them (`opsys/sources/html_text.py`): hidden text is left
+out and warned about. The receiving server's SPF/DKIM/DMARC verdict is kept in `fields`
+(`opsys/sources/mail_auth.py`). Header lines over 64 KB are cut before parsing.
 """
 
 from __future__ import annotations
 
+import codecs
 import mimetypes
 import re
 from dataclasses import dataclass, field
@@ -20,12 +24,14 @@ from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 
-from bs4 import BeautifulSoup
 from charset_normalizer import from_bytes
 
 from opsys.records import Attachment, InboundMessage
 from opsys.sources.errors import SourceError
 from opsys.sources.fields import EMAIL_ADDRESS, STRUCTURED_FIELDS, canonical_field, sort_fields
+from opsys.sources.html_text import read_html
+from opsys.sources.limits import BODY_MAX, SUBJECT_MAX
+from opsys.sources.mail_auth import auth_fields
 
 _PARSER = BytesParser(policy=policy.default)
 _FIX_SAVE = "save the mail from your mail client as .eml (the file starts with headers like From:, To:, Subject:)"
@@ -40,11 +46,10 @@ _NO_REPLY = re.compile(
     re.IGNORECASE,
 )
 _FORM_LINE = re.compile(r"^\s*\**\s*([A-Za-z][\w '/()?-]{0,40}?)\s*\**\s*:\s*(.*)$")
-_HTML_DROP = ("script", "style", "noscript", "template")
-_HTML_BLOCKS = (
-    "p", "div", "li", "tr", "table", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
-    "blockquote", "pre", "section", "article", "header", "footer", "hr", "dd", "dt",
-)
+_HEADER_LINE_MAX = 64 * 1024
+_HEADERS_MAX = 256 * 1024  # a header block larger than this has its long lines cut before parsing
+_BASE64_DEFECTS = ("InvalidBase64CharactersDefect", "InvalidBase64PaddingDefect", "InvalidBase64LengthDefect")
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=\s]")
 _HEADER_ERRORS = (HeaderParseError, ValueError, IndexError, TypeError, AttributeError, LookupError)
 _MAX_DEPTH = 30
 _DELIMITER_LINE = re.compile(r"^--(\S{1,200}?)[ \t]*\r?$", re.MULTILINE)
@@ -74,27 +79,30 @@ class _Parts:
 def parse_email(data: bytes, name: str) -> InboundMessage:
     """One mail message; broken parts become warnings, only a non-mail file is an error."""
     _refuse_non_mail(data, name)
-    msg = _PARSER.parsebytes(data)
+    warnings: list[str] = []
+    msg = _PARSER.parsebytes(_trim_headers(data, warnings))
     if not msg.keys():
         problem = "there are no header lines at the top, so this is not an RFC 5322 mail message"
         raise SourceError(name, problem, _FIX_SAVE)
-    warnings: list[str] = []
     headers = _raw_headers(msg)
     parts = _Parts()
     _walk(msg, parts, warnings, depth=0)
-    body = _body(parts)
+    body = _body(parts, warnings)
     nested, level = parts.nested, 1
     while not body and nested and level <= 5:
         # A mail that only forwards another one (as an attachment): read the forwarded text.
         forwarded = _Parts()
         for inner in nested:
             _walk(inner, forwarded, warnings, depth=level)
-        body, nested, level = _body(forwarded), forwarded.nested, level + 1
+        body, nested, level = _body(forwarded, warnings), forwarded.nested, level + 1
 
     hint = next((c for c in parts.charsets if c and c not in _COMMON_LIES), None)
     fields: dict[str, str] = {}
     contact = _contact(headers, body, hint, fields, warnings)
     fields.update(_hints(msg, headers))
+    fields.update(auth_fields(list(msg.raw_items()), _address(headers.get("from", ""), hint)[1]))
+    # Four times the kept length: encoded words are longer than their text, and the rest is cut anyway.
+    subject = _decode_words(headers.get("subject", "")[:4 * SUBJECT_MAX + 200], hint, warnings, "the Subject")
     return InboundMessage(
         channel="email",
         source_name=name,
@@ -102,7 +110,7 @@ def parse_email(data: bytes, name: str) -> InboundMessage:
         email=contact["email"],
         phone=contact["phone"],
         company=contact["company"],
-        subject=" ".join(_decode_words(headers.get("subject", ""), hint).split()),
+        subject=" ".join(subject.split()),
         body=body,
         received_at=_date(headers.get("date", ""), warnings),
         attachments=parts.attachments,
@@ -140,32 +148,41 @@ def _contact(
     return contact
 
 
-def _body(parts: _Parts) -> str:
-    """The text/plain parts, or when there are none with text, the HTML parts as text."""
+def _body(parts: _Parts, warnings: list[str]) -> str:
+    """The text/plain parts, or when there are none with text, the visible text of the HTML parts."""
     plain = [t.strip() for t in parts.plain if t.strip()]
     if plain:
         return "\n\n".join(plain)
-    return "\n\n".join(t for t in (html_to_text(h) for h in parts.html) if t)
+    texts: list[str] = []
+    for html in parts.html:
+        # Only BODY_MAX characters are kept, so reading further would be work thrown away.
+        read = read_html(html, max_chars=BODY_MAX + 1)
+        warning = read.warning()
+        if warning:
+            warnings.append(warning)
+        if read.text:
+            texts.append(read.text)
+    return "\n\n".join(texts)
 
 
-def html_to_text(html: str) -> str:
-    """Readable text of an HTML body: no tags, scripts or styles; blocks on their own lines."""
-    soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(_HTML_DROP):
-        tag.decompose()
-    for title in soup("title"):
-        # An unclosed <title> swallows the document in html.parser; drop only a real title.
-        if len(title.get_text()) < 200:
-            title.decompose()
-    for br in soup("br"):
-        br.replace_with("\n")
-    for cell in soup(("td", "th")):
-        cell.insert_after(" ")
-    for block in soup(_HTML_BLOCKS):
-        block.insert_before("\n")
-        block.insert_after("\n")
-    lines = (" ".join(line.split()) for line in soup.get_text().splitlines())
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+def _trim_headers(data: bytes, warnings: list[str]) -> bytes:
+    """The mail with header lines over 64 KB cut: the stdlib parser needs ~20x a header's size in memory."""
+    end = re.search(rb"\r?\n\r?\n", data)
+    head_end = end.start() if end else len(data)
+    if head_end <= _HEADERS_MAX:
+        return data
+    fields = re.split(rb"\r?\n(?![ \t])", data[:head_end])
+    kept: list[bytes] = []
+    for field_bytes in fields:
+        if len(field_bytes) > _HEADER_LINE_MAX:
+            header = field_bytes.split(b":", 1)[0][:60].decode("ascii", "replace")
+            warnings.append(f"the {header} header is {len(field_bytes):,} bytes; only its first "
+                            f"{_HEADER_LINE_MAX:,} were read (the whole file is kept in the archive)")
+            field_bytes = field_bytes[:_HEADER_LINE_MAX]
+            # A cut may end inside an encoded word or on a fold; end on a whole line.
+            field_bytes = re.sub(rb"\r?\n[ \t]*$", b"", field_bytes)
+        kept.append(field_bytes)
+    return b"\r\n".join(kept) + data[head_end:]
 
 
 def _refuse_non_mail(data: bytes, name: str) -> None:
@@ -238,6 +255,16 @@ def _recover_parts(part: Message) -> Message | None:
 def _text(part: Message, ctype: str, params: dict[str, str], warnings: list[str]) -> str:
     """A text part decoded by its declared charset, else by a guess noted in warnings."""
     raw = _payload(part)
+    damage = sorted({type(d).__name__ for d in part.defects} & set(_BASE64_DEFECTS))
+    if damage:
+        encoded = str(part.get_payload()).encode("utf-8", "surrogateescape")
+        if len(_NOT_BASE64.findall(encoded)) * 20 > len(encoded):
+            # Over 5% of it cannot be base64 at all: text sent under a wrong label.
+            raw = encoded
+            warnings.append(f"a {ctype} part is marked base64 but is not; read it as written")
+        else:
+            kinds = ", ".join(d.removeprefix("InvalidBase64").removesuffix("Defect").lower() for d in damage)
+            warnings.append(f"a {ctype} part's base64 is damaged (invalid {kinds}); its text may be garbled")
     declared = str(params.get("charset") or "").strip().lower()
     if not declared and ctype == "text/html":
         meta = _META_CHARSET.search(raw[:4096])
@@ -363,30 +390,57 @@ def _raw_headers(msg: Message) -> dict[str, str]:
     return headers
 
 
-def _decode_words(raw: str, hint: str | None = None) -> str:
-    """RFC 2047 encoded words decoded; far cheaper than policy.default for huge headers."""
+def _decode_words(raw: str, hint: str | None = None, warnings: list[str] | None = None, what: str = "") -> str:
+    """RFC 2047 encoded words decoded; an unknown charset (`x-unknown`) is guessed, with a warning."""
     if "=?" not in raw:
         return _clean(raw, hint)
     try:
         chunks = decode_header(raw)
     except (HeaderParseError, ValueError):
         return _clean(raw, hint)
-    try:
-        return _clean(str(make_header(chunks)), hint)
-    except (LookupError, UnicodeError, ValueError, MessageError):  # e.g. CharsetError for `=?utf-\xe98?Q?`
-        pass
+    if all(_codec(charset) for _, charset in chunks if charset):
+        try:
+            return _clean(str(make_header(chunks)), hint)
+        except (LookupError, UnicodeError, ValueError, MessageError):  # e.g. CharsetError for `=?utf-\xe98?Q?`
+            pass
     # A wrong or unknown charset in one word: decode word by word, leniently.
     out = []
     for chunk, charset in chunks:
         if isinstance(chunk, str):
             out.append(chunk)
             continue
-        codec = (charset or "us-ascii").lower()
-        try:
-            out.append(chunk.decode(_SUPERSETS.get(codec, codec), "replace"))
-        except (LookupError, ValueError):
-            out.append(_guess(chunk)[0])
+        codec = _codec(charset or "us-ascii")
+        if codec is not None:
+            out.append(chunk.decode(codec, "replace"))
+            continue
+        text, guessed = _guess_short(chunk, hint)
+        out.append(text)
+        if warnings is not None:
+            warnings.append(f"{what or 'a header'} declares the unknown charset {charset!r}; read it as {guessed}")
     return _clean("".join(out), hint)
+
+
+def _codec(charset: str | None) -> str | None:
+    """The Python codec for a MIME charset label, or None when there is none (`x-unknown`, `unknown-8bit`)."""
+    label = (charset or "").strip().lower().split("*", 1)[0]  # RFC 2231 `utf-8*en`
+    try:
+        return codecs.lookup(_SUPERSETS.get(label, label)).name
+    except (LookupError, ValueError):
+        return None
+
+
+def _guess_short(raw: bytes, hint: str | None) -> tuple[str, str]:
+    """A few bytes of unknown charset: UTF-8, else the body's charset, else Windows-1252."""
+    for label in ("utf-8", hint):
+        codec = _codec(label) if label else None
+        if codec:
+            try:
+                return raw.decode(codec), codec
+            except UnicodeDecodeError:
+                pass
+    if len(raw) >= 64:
+        return _guess(raw)
+    return raw.decode("cp1252", "replace"), "cp1252"
 
 
 def _clean(text: str, hint: str | None = None) -> str:

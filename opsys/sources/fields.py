@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 
 # Our field -> the spellings seen in form plugins and CRM exports, compared after
 # `field_key` (lower case, letters and digits only).
@@ -97,6 +98,7 @@ def field_key(label: str) -> str:
     return re.sub(r"[\W_]+", "", label.casefold())
 
 
+@lru_cache(maxsize=4096)  # a lead list asks for the same dozen headers on every row
 def canonical_field(label: str) -> str | None:
     """Our name for a form/CSV field label, or None when we do not know it."""
     return _CANONICAL.get(field_key(label))
@@ -104,6 +106,8 @@ def canonical_field(label: str) -> str | None:
 
 def text_value(value: object) -> str:
     """Any JSON value as one line of text: lists joined with ", ", numbers without `.0`."""
+    if isinstance(value, str):
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):

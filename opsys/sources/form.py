@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from opsys.records import InboundMessage
 from opsys.sources.decoding import decode_text
 from opsys.sources.errors import SourceError
-from opsys.sources.fields import canonical_field, field_key, sort_fields
+from opsys.sources.fields import canonical_field, field_key, sort_fields, text_value
 
 _WRAPPERS = {"data", "fields", "payload", "submission", "formdata", "values"}
 _ITEM_LABELS = ("label", "name", "key", "title", "id")
@@ -41,8 +41,9 @@ def parse_form(data: bytes, name: str) -> InboundMessage:
     text, warnings = decode_text(data, name, "a JSON form submission", fix_json)
     if not text.strip():
         raise SourceError(name, "the file is empty", fix_json)
+    repeated: list[tuple[str, object, object]] = []
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, object_pairs_hook=lambda pairs: _first_of_each(pairs, repeated))
     except json.JSONDecodeError as err:
         raise SourceError(
             name,
@@ -73,6 +74,9 @@ def parse_form(data: bytes, name: str) -> InboundMessage:
             "the form must collect an email or a phone number so someone can reply; add one of those fields to it",
             field="email",
         )
+    for key, kept, other in repeated[:10]:
+        warnings.append(f"key {key!r} is given more than once; the first value {_short(kept)} is kept, "
+                        f"{_short(other)} is not - fix the form so each field is sent once")
     fields = found.message_fields()
     received_at = found.received_at(fields, warnings, "submitted_at")
     form = found.known.get("form")
@@ -114,3 +118,19 @@ def _items(items: list[dict[str, object]]) -> Iterator[tuple[str, object]]:
         label = next((lab for lab in labels if canonical_field(lab)), labels[0] if labels else f"field{n}")
         value = item.get("value", item.get("answer"))
         yield label, value
+
+
+def _first_of_each(pairs: list[tuple[str, object]], repeated: list[tuple[str, object, object]]) -> dict[str, object]:
+    """A JSON object keeping the first value of a repeated key (json.loads keeps the last, silently)."""
+    out: dict[str, object] = {}
+    for key, value in pairs:
+        if key in out:
+            repeated.append((key, out[key], value))
+        else:
+            out[key] = value
+    return out
+
+
+def _short(value: object) -> str:
+    text = text_value(value)
+    return repr(text if len(text) <= 60 else text[:59] + "…")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import fields
 from operator import attrgetter
-from opsys.records.crm import CrmContact, CrmDeal, DealRow, DealState, LeadDeal, Snapshot
+from opsys.records.crm import CrmContact, DealRow, DealState, LeadDeal, Snapshot
 from opsys.store.events import utcnow
 
 STATE_FIELDS = tuple(f.name for f in fields(DealState))

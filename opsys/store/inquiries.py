@@ -45,9 +45,10 @@ def insert_inquiry(db: sqlite3.Connection, *, contact_id: int, sha256: str, lead
 
 
 def open_loads(db: sqlite3.Connection) -> dict[str, int]:
-    """Capacity counts open assignments per person."""
+    """Capacity counts open tasks per person (store/tasks.py has them in hours too)."""
     return {r[0]: r[1] for r in db.execute(
-        "SELECT person_id, COUNT(*) FROM assignments WHERE status = 'open' GROUP BY person_id")}
+        "SELECT owner_id, COUNT(*) FROM tasks WHERE status IN ('open', 'waiting') AND owner_id IS NOT NULL"
+        " GROUP BY owner_id")}
 
 
 def add_assignment(db: sqlite3.Connection, inquiry_id: int, person_id: str, kind: str) -> int:

@@ -214,6 +214,103 @@ def m002_crm(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m003_tasks(db: sqlite3.Connection) -> None:
+    run_script(
+        db,
+        """
+        -- One piece of work with an owner, a due time and its context pack (opsys/records/tasks.py).
+        CREATE TABLE tasks (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            subject_type TEXT NOT NULL,
+            subject_id TEXT NOT NULL,
+            contact_id INTEGER REFERENCES contacts(id),
+            owner_id TEXT,
+            status TEXT NOT NULL CHECK (status IN ('open', 'waiting', 'done', 'cancelled')),
+            priority INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            due_at TEXT,
+            effort_hours REAL,
+            rule TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            role TEXT,
+            parked INTEGER NOT NULL DEFAULT 0,
+            context_json TEXT NOT NULL DEFAULT '{}',
+            routing_inputs_json TEXT NOT NULL DEFAULT '{}',
+            explanation_json TEXT NOT NULL DEFAULT '{}',
+            closed_at TEXT,
+            closed_by TEXT,
+            note TEXT,
+            snoozed_until TEXT,
+            escalation_level INTEGER NOT NULL DEFAULT 0,
+            created_event_id INTEGER NOT NULL DEFAULT 0,
+            assignment_id INTEGER UNIQUE
+        );
+        CREATE INDEX tasks_owner_status ON tasks(owner_id, status);
+        CREATE INDEX tasks_contact ON tasks(contact_id);
+        CREATE INDEX tasks_subject ON tasks(subject_type, subject_id);
+        -- Round robin's turn per routing rule: who got work last, so a restart continues the turn.
+        CREATE TABLE routing_cursors (
+            rule TEXT PRIMARY KEY,
+            person_id TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        -- `opsys away PERSON --from --until`: merged with team.yml's away periods.
+        CREATE TABLE away_periods (
+            id INTEGER PRIMARY KEY,
+            person_id TEXT NOT NULL,
+            start TEXT NOT NULL,
+            until TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        -- The outbox also carries task alerts (assignment, escalation): inquiry_id becomes optional.
+        CREATE TABLE notifications_new (
+            id INTEGER PRIMARY KEY,
+            inquiry_id INTEGER REFERENCES inquiries(id),
+            task_id INTEGER REFERENCES tasks(id),
+            person_id TEXT NOT NULL,
+            url_index INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        );
+        INSERT INTO notifications_new (id, inquiry_id, person_id, url_index, title, body, status, attempts,
+                                       last_error, created_at, sent_at)
+            SELECT id, inquiry_id, person_id, url_index, title, body, status, attempts, last_error, created_at,
+                   sent_at FROM notifications;
+        DROP TABLE notifications;
+        ALTER TABLE notifications_new RENAME TO notifications;
+        CREATE INDEX notifications_status ON notifications(status);
+        -- Every assignment becomes a task (the assignments table stays as history, no longer written).
+        -- No SLA is invented for old work: due_at stays empty, so nothing escalates on upgrade; the
+        -- effort is the kind's default from tasks.yml (effort_hours NULL).
+        INSERT INTO tasks (kind, title, subject_type, subject_id, contact_id, owner_id, status, priority, created_at,
+                           rule, reason, context_json, routing_inputs_json, closed_at, closed_by, assignment_id)
+            SELECT CASE a.kind WHEN 'lead' THEN 'reply_to_lead' WHEN 'escalation' THEN 'handle_urgent_issue'
+                               ELSE 'answer_client' END,
+                   CASE WHEN i.subject = '' THEN '(no subject)' ELSE i.subject END,
+                   'inquiry', CAST(i.id AS TEXT), i.contact_id, a.person_id, a.status,
+                   CASE a.kind WHEN 'escalation' THEN 1 ELSE 3 END, a.created_at, i.route_rule, i.route_reason,
+                   json_object('what_to_do', 'Answer inquiry #' || i.id || ' (moved over from an assignment of '
+                               || substr(a.created_at, 1, 10) || ').', 'decisions', json_array(i.route_reason)),
+                   json_object('category', i.category, 'is_lead', json(CASE i.is_lead WHEN 1 THEN 'true' ELSE 'false' END),
+                               'hot', json(CASE i.hot WHEN 1 THEN 'true' ELSE 'false' END), 'score', i.score,
+                               'service', i.service, 'channel', i.channel, 'client', c.client_account,
+                               'client_tier', COALESCE(c.tier, 'none')),
+                   a.closed_at, CASE a.status WHEN 'done' THEN 'migrated: the assignment was closed' END, a.id
+            FROM assignments a JOIN inquiries i ON i.id = a.inquiry_id JOIN contacts c ON c.id = i.contact_id
+            ORDER BY a.id;
+        """
+    )
+
+
 def migrate(db: sqlite3.Connection) -> int:
     """Apply pending migrations in order; returns the schema version reached."""
     db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)")

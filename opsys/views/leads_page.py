@@ -27,7 +27,8 @@ class LeadSummary:
     """What one lead's compact line says, in plain text (callers escape for their medium)."""
 
     who: str
-    wants: str
+    wants: str  # the service asked for and the subject, for the page
+    wants_short: str  # the subject when it says what they want, else the service: for one terminal line
     budget: str
     owner: str
     age: str
@@ -41,14 +42,16 @@ def summarize(x: InquiryView, m: SystemMap, now: datetime) -> LeadSummary:
     service = m.team.firm.services.get(x.service or "")
     subject = x.subject.strip() or "(no subject)"
     generic = (x.name and x.name.lower() in subject.lower()) or (x.source_name and x.source_name in subject)
-    if generic:  # "Call note: Dana Whitaker", "Lead list: summit.csv" say who or where, not what
-        wants = service.label if service else subject
-    elif service and service.label.lower() not in subject.lower():
-        wants = f"{service.label}: {subject}"
+    # "Call note: Dana Whitaker", "Lead list: summit.csv" say who or where, not what
+    asked = service.label if service else "not stated"
+    wants_short = asked if generic else subject
+    if generic or not service or service.label.lower() in subject.lower():
+        wants = wants_short
     else:
-        wants = subject
+        wants = f"{service.label}: {subject}"
     budget = "" if x.budget is None else f"{x.budget:,.0f} {m.pipeline.currency}"
-    return LeadSummary(who=person or x.email or x.phone or f"contact {x.contact_id}", wants=wants, budget=budget,
+    return LeadSummary(who=person or x.email or x.phone or f"contact {x.contact_id}", wants=wants,
+                       wants_short=wants_short, budget=budget,
                        owner=names.get(x.owner_id or "", x.owner_id or "unassigned"),
                        age=age(x.received_at, now), received=shown(x.received_at, m.team.firm.timezone))
 
@@ -120,14 +123,14 @@ def _card(x: InquiryView, m: SystemMap, now: datetime) -> str:
                                            f"{s.age} ago") if v)
     summary = (f"{mark} · **{md_cell(s.who, 80)}** — {md_cell(s.wants, 90)}<br>"
                f"<small>{meta} · {md_cell(s.owner)} · #{x.id}</small>")
-    why = [f"    - {s_['points']:+d} {md_cell(s_['name'])}: {md_cell(s_['reason'], 400)}"
+    why = [f"    - {s_['points']:+d} {md_cell(s_['name'])}: {md_cell(s_['reason'], 2000)}"
            for s_ in x.signals if s_.get("points")] or ["    - no scoring signal fired"]
     reach = ", ".join(md_cell(v) for v in (x.email, x.phone) if v) or "no email or phone in the message"
     body = [
         f"- **Reach:** {reach}",
         f"- **Score {x.score}**, because:",
         *why,
-        f"- **Route:** {md_cell(x.route_action)} by rule {md_cell(x.route_rule)}: {md_cell(x.route_reason, 400)}",
+        f"- **Route:** {md_cell(x.route_action)} by rule {md_cell(x.route_rule)}: {md_cell(x.route_reason, 2000)}",
         f"- **Class:** {md_cell(x.category)} {x.category_confidence:.2f}, lead {x.lead_confidence:.2f} "
         f"({md_cell(x.classified_by)})",
         f"- **Received:** {s.received} by {md_cell(x.channel.replace('_', ' '))} "

@@ -6,7 +6,7 @@ in the new one; nothing stored ever changes.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from opsys.rules.pipeline_diff import to_datetime
@@ -40,7 +40,6 @@ def age(when: datetime | str | None, now: datetime) -> str:
     return f"{minutes // (24 * 60)} d"
 
 
-def day_start(day: date, tz: str) -> datetime:
-    """Midnight of `day` in the firm's zone: `--since 2026-12-01` means the firm's 1 December."""
-    return datetime.combine(day, time(0), ZoneInfo(tz))
-
+def as_firm_time(when: datetime, tz: str) -> datetime:
+    """A time typed without a zone (`--since 2026-12-01`) read as the firm's local time."""
+    return when if when.tzinfo else when.replace(tzinfo=ZoneInfo(tz))

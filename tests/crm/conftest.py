@@ -48,7 +48,9 @@ def add_lead(db, *, name: str, email: str | None = None, phone: str | None = Non
     from opsys.records import Classification, Lead, RouteDecision, Score, Signal
     from opsys.store.contacts import upsert_contact
     from opsys.store.db import write_transaction
-    from opsys.store.inquiries import add_assignment, insert_inquiry
+    from opsys.records.tasks import ContextPack
+    from opsys.store.inquiries import insert_inquiry
+    from opsys.store.tasks import NewTask, insert_task
 
     when = received_at or datetime.now(UTC)
     lead = Lead(channel=channel, source_name=f"{name}.json", position=0, name=name, email=email, phone=phone,
@@ -61,6 +63,8 @@ def add_lead(db, *, name: str, email: str | None = None, phone: str | None = Non
         c = upsert_contact(db, name=name, email=email, phone=phone, company=company, client_account=None, tier=None)
         sha = hashlib.sha256(f"{name}|{email}|{phone}".encode()).hexdigest()  # stands for the source file
         iid = insert_inquiry(db, contact_id=c.contact_id, sha256=sha, lead=lead, cls=cls, score=score_, route=route)
-        if owner:
-            add_assignment(db, iid, owner, "lead")
+        if owner:  # what intake's assign step stores: one open task for the routed inquiry
+            insert_task(db, NewTask("reply_to_hot_lead", lead.subject, "inquiry", str(iid), c.contact_id, owner, 1,
+                                    when, None, 0.75, route.rule, route.reason, "sales", False,
+                                    ContextPack("Reply."), {}, {}))
     return c.contact_id

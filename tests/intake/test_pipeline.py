@@ -93,11 +93,11 @@ def test_every_inquiry_has_score_explanation_class_and_route_events(consumed):
     assert all(e.decided_by.startswith("rule:routing.yml#") and "score" in e.inputs for e in routed)
 
 
-def test_capacity_counts_open_assignments(consumed):
+def test_capacity_counts_open_tasks(consumed):
     rt, *_ = consumed
     caps = {p.id: p.capacity for p in rt.map.team.people}
     loads = dict(map(tuple, rt.db.execute(
-        "SELECT person_id, COUNT(*) FROM assignments WHERE status='open' GROUP BY person_id")))
+        "SELECT owner_id, COUNT(*) FROM tasks WHERE status='open' GROUP BY owner_id")))
     over = {p: n for p, n in loads.items() if n > caps[p] and p != rt.map.routing.overflow_owner}
     assert not over, f"assigned past capacity: {over}"
 

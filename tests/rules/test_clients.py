@@ -42,6 +42,7 @@ def test_failed_authentication_of_the_domain_grants_no_tier(system_map, make_lea
     assert match.client is None
     assert match.named is not None and match.named.name == "Harbor Dental Group"
     assert "authentication failed" in match.reason and failed.split(",")[0] in match.reason
+    assert match.inputs == {"domain": "harbordental.example", "company": None, "auth_failed": failed}
 
 
 def test_authenticated_or_unchecked_mail_from_the_domain_keeps_its_tier(system_map, make_lead) -> None:

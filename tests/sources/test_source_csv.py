@@ -89,3 +89,19 @@ def test_unclosed_quote_is_reported_not_merged():
 
 def test_header_only_list_yields_nothing():
     assert parse_csv(b"Name,Email\n", "x.csv") == []
+
+
+def test_a_list_mixing_utf8_and_windows_1252_rows_is_read_row_by_row(fixture_bytes):
+    """Issue 14: the whole file was read as cp1252, so `José García` became `JosÃ© GarcÃ­a`."""
+    rows = parse_csv(fixture_bytes("leads_mixed_encoding.csv"), "leads_mixed_encoding.csv")
+    assert [(r.name, r.company) for r in rows] == [
+        ("José García", "García Diseño"), ("Renée Dubois", "Café Noir"), ("Zoë Brontë", "Brontë & Co")]
+    assert all("Ã" not in r.body for r in rows)
+    (warning,) = {w for r in rows for w in r.warnings}
+    assert "mixes UTF-8 and Windows-1252" in warning and "line 3" in warning
+
+
+def test_a_list_wholly_in_windows_1252_is_still_read_as_one(fixture_bytes):
+    rows = parse_csv("Name,Email\nJosé,j@x.example\nRenée,r@x.example\n".encode("cp1252"), "w.csv")
+    assert [r.name for r in rows] == ["José", "Renée"]
+    assert all("not UTF-8" in r.warnings[0] for r in rows)

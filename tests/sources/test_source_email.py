@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from opsys.sources.email import html_to_text, parse_email
+from opsys.sources.email import parse_email
 from opsys.sources.errors import SourceError
+from opsys.sources.html_text import read_html
 
 
 def test_wordpress_notification_takes_contact_from_form_lines(fixture_bytes):
@@ -95,10 +96,10 @@ def test_broken_fixture_mails_are_refused(fixture_bytes):
             parse_email(fixture_bytes(name), name)
 
 
-def test_html_to_text_keeps_blocks_apart_and_drops_code():
+def test_html_text_keeps_blocks_apart_and_drops_code():
     html = "<html><head><title>T</title><style>.a{}</style></head><body><h1>Hi</h1><p>One<br>Two</p>" \
            "<script>x()</script><table><tr><td>Name:</td><td>Ann</td></tr></table></body></html>"
-    assert html_to_text(html) == "Hi\n\nOne\nTwo\n\nName: Ann"
+    assert read_html(html).text == "Hi\n\nOne\nTwo\n\nName: Ann"
 
 
 def test_undeclared_utf8_is_read_quietly_but_a_false_label_is_reported():
@@ -126,3 +127,43 @@ def test_html_table_form_notification_gives_the_person_not_the_robot():
     assert empty.email is None and empty.fields["notification_from"] == "wordpress@acme.example"
     person = parse_email(b"From: Tom Wixted <tom@wixted.example>\r\nSubject: hi\r\n\r\nHi\r\n", "t.eml")
     assert person.email == "tom@wixted.example" and not any("no-reply" in w for w in person.warnings)
+
+
+@pytest.mark.parametrize("subject,expected,charset", [
+    ("=?x-unknown?Q?Caf=E9_=E0_Paris?=", "Café à Paris", "cp1252"),
+    ("=?x-unknown?B?Q2Fmw6kgw6AgUGFyaXM=?=", "Café à Paris", "utf-8"),
+    ("=?utf-8?Q?Caf=C3=A9?= and =?x-unknown?Q?r=E9union?=", "Café and réunion", "cp1252"),
+    ("=?unknown-8bit?Q?Caf=C3=A9?=", "Café", "utf-8"),
+])
+def test_unknown_charset_subject_is_guessed_with_a_warning(subject, expected, charset):
+    """Issue 14: an `x-unknown` encoded word became mojibake, with no warning."""
+    msg = parse_email(f"From: a@b.example\r\nSubject: {subject}\r\n\r\nhi\r\n".encode(), "s.eml")
+    assert msg.subject == expected
+    assert any("the Subject declares the unknown charset" in w and charset in w for w in msg.warnings)
+
+
+def test_garbage_base64_body_is_warned_and_read_as_written():
+    """Issue 14: a body marked base64 that is not became binary mojibake with no warning."""
+    data = (b"From: a@b.example\r\nSubject: x\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n"
+            b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            b"Hello, we need a quote for a new site (12 pages) - thanks!\r\n")
+    msg = parse_email(data, "g.eml")
+    assert msg.body == "Hello, we need a quote for a new site (12 pages) - thanks!"
+    assert msg.warnings == ["a text/plain part is marked base64 but is not; read it as written"]
+
+
+def test_damaged_base64_body_is_warned():
+    data = (b"From: a@b.example\r\nSubject: x\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n"
+            b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            b"SGVsbG8sIHdlIG5lZWQgYSBxdW90ZQ\r\n")  # padding cut off
+    msg = parse_email(data, "d.eml")
+    assert msg.body.startswith("Hello, we need a quote")
+    assert any("base64 is damaged" in w for w in msg.warnings)
+
+
+def test_good_base64_body_has_no_warning():
+    data = (b"From: a@b.example\r\nSubject: x\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n"
+            b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            b"SGVsbG8sIHdlIG5lZWQgYSBxdW90ZS4=\r\n")
+    msg = parse_email(data, "ok.eml")
+    assert (msg.body, msg.warnings) == ("Hello, we need a quote.", [])

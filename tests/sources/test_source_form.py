@@ -155,3 +155,16 @@ def test_aliases(label, field):
 )
 def test_parse_when(text, expected):
     assert parse_when(text) == expected
+
+
+def test_a_key_given_twice_keeps_the_first_value_and_warns(fixture_bytes):
+    """Issue 14: a second `email` silently replaced the first (json.loads keeps the last)."""
+    msg = parse_form(fixture_bytes("form_duplicate_email.json"), "form_duplicate_email.json")
+    assert msg.email == "dana@whitfield.example"
+    (warning,) = msg.warnings
+    assert "'email' is given more than once" in warning and "attacker@evil.example" in warning
+
+
+def test_a_repeated_key_inside_a_wrapper_is_warned_too():
+    msg = parse_form(b'{"data": {"email": "a@x.example", "phone": "1", "email": "b@x.example"}}', "w.json")
+    assert msg.email == "a@x.example" and any("'email'" in w for w in msg.warnings)

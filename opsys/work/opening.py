@@ -1,0 +1,135 @@
+"""The one function every producer calls to create work: `open_task`.
+
+It routes the task (rules/task_routing.py) on what the store knows now (open loads in tasks and
+hours, round-robin cursors, the contact's earlier owners, who is away), computes the due time in
+business time from tasks.yml, builds the context pack, stores it, writes `task_created` and
+`task_assigned` (with every candidate and the tie-break) and queues the owner's alert, all in the
+caller's transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from opsys.config.models import SystemMap
+from opsys.config.task_models import TaskKind
+from opsys.notify.messages import task_alert
+from opsys.records import RouteDecision
+from opsys.records.events import EventKind, rule
+from opsys.records.tasks import ContextPack, DealContext, Task, TaskSpec
+from opsys.rules.business_time import BusinessTime
+from opsys.rules.task_routing import RoutingState, away_today, route_task
+from opsys.store.events import record_event
+from opsys.store.notifications import queue_task_notification
+from opsys.store.tasks import (
+    NewTask,
+    away_periods,
+    contact_deal,
+    contact_summary,
+    cursors,
+    get_task,
+    inquiry_history,
+    insert_task,
+    open_loads,
+    previous_owners,
+    set_created_event,
+    set_cursor,
+)
+
+
+def default_efforts(m: SystemMap) -> dict[str, float]:
+    return {name: k.effort_hours for name, k in m.tasks.kinds.items()}
+
+
+def routing_state(db: sqlite3.Connection, m: SystemMap, now: datetime, contact_id: int | None,
+                  effort_hours: float) -> RoutingState:
+    """What routing needs from the store, read in the caller's transaction."""
+    return RoutingState(loads=open_loads(db, default_efforts(m)), cursors=cursors(db),
+                        previous_owners=previous_owners(db, contact_id),
+                        away=away_today(m, now, away_periods(db)), effort_hours=effort_hours)
+
+
+def rule_role(m: SystemMap, rule_name: str) -> str | None:
+    """The role a rule routes by (for escalation's backup_role step)."""
+    r = next((x for x in m.routing.rules if x.name == rule_name), None)
+    return r.assign.role if r and r.assign else None
+
+
+def store_cursor(db: sqlite3.Connection, d: RouteDecision, now: datetime) -> None:
+    cursor = d.explanation.get("cursor")
+    if cursor:
+        set_cursor(db, d.rule, str(cursor), now)
+
+
+def open_task(db: sqlite3.Connection, m: SystemMap, now: datetime, spec: TaskSpec, *,
+              decision: RouteDecision | None = None, notify: bool = True) -> Task:
+    """Route, store and announce one task. `decision` is given when the producer already routed
+    (intake's inquiry route), so one decision owns both; `notify=False` when the producer sends its
+    own alert (intake's hot-lead and escalation alerts)."""
+    kind = m.tasks.kind(spec.kind)
+    effort = spec.effort_hours if spec.effort_hours is not None else kind.effort_hours
+    d = decision or route_task(spec, m, routing_state(db, m, now, spec.contact_id, effort))
+    store_cursor(db, d, now)
+    bt = BusinessTime.for_firm(m.team.firm)
+    due = spec.due_at or bt.add(now, kind.respond_within)
+    context = spec.context or default_context(db, m, spec, kind, d)
+    inputs = {k: v for k, v in d.inputs.items() if k != "loads"} | {"task_kind": spec.kind}
+    parked = bool(d.explanation.get("parked")) or d.owner_id is None
+    tid = insert_task(db, NewTask(
+        kind=spec.kind, title=spec.title, subject_type=spec.subject_type, subject_id=spec.subject_id,
+        contact_id=spec.contact_id, owner_id=d.owner_id, priority=kind.priority, created_at=now, due_at=due,
+        effort_hours=effort, rule=d.rule, reason=d.reason, role=rule_role(m, d.rule), parked=parked,
+        context=context, routing_inputs=inputs, explanation=dict(d.explanation)))
+    subj = {"subject_type": "task", "subject_id": tid}
+    record_event(db, EventKind.TASK_CREATED, decided_by=rule(f"tasks.yml#{spec.kind}"), **subj,
+                 inputs={"kind": spec.kind, "about": f"{spec.subject_type} {spec.subject_id}",
+                         "contact_id": spec.contact_id, "respond_within": str(kind.respond_within)},
+                 decision={"due_at": due.isoformat(), "effort_hours": effort, "priority": kind.priority},
+                 message=f"{kind.label}: {spec.title} (due {due:%Y-%m-%d %H:%M %Z})")
+    eid = record_event(db, EventKind.TASK_ASSIGNED, decided_by=rule(f"routing.yml#{d.rule}"), **subj,
+                       inputs={**inputs, "candidates": d.explanation.get("candidates", [])},
+                       decision={"owner": d.owner_id, "strategy": d.explanation.get("strategy"),
+                                 "tie_break": d.explanation.get("tie_break"), "parked": parked},
+                       message=d.reason)
+    set_created_event(db, tid, eid)
+    task = get_task(db, tid)
+    assert task is not None
+    if notify and task.owner_id:
+        alert_person(db, m, task, task.owner_id, d.reason, heading="New task",
+                     decided_by=rule(f"routing.yml#{d.rule}"))
+    return task
+
+
+def alert_person(db: sqlite3.Connection, m: SystemMap, task: Task, person_id: str, why: str, *, heading: str,
+                 decided_by: str) -> int:
+    """Queue a task alert to every notify URL of `person_id` (sent after the commit); how many queued."""
+    person = m.team.person(person_id)
+    alert = task_alert(task, why, heading=heading)
+    subj = {"subject_type": "task", "subject_id": task.id}
+    inquiry = int(task.subject_id) if task.subject_type == "inquiry" else None
+    if not person.notify:
+        record_event(db, EventKind.NOTIFICATION_SKIPPED, decided_by=rule("team.yml"), **subj,
+                     inputs={"person": person_id}, message=f"{person.name} has no notify URLs in team.yml")
+    for idx, _url in enumerate(person.notify):
+        nid = queue_task_notification(db, task.id, inquiry, person_id, idx, alert.title, alert.body)
+        record_event(db, EventKind.NOTIFICATION_QUEUED, decided_by=decided_by, **subj,
+                     inputs={"person": person_id, "url_index": idx}, decision={"notification_id": nid},
+                     message=alert.title)
+    return len(person.notify)
+
+
+def default_context(db: sqlite3.Connection, m: SystemMap, spec: TaskSpec, kind: TaskKind,
+                    d: RouteDecision) -> ContextPack:
+    """What to do (tasks.yml's sentence filled in), the SOP, the contact's history and deal, the reasons."""
+    contact = contact_summary(db, spec.contact_id) if spec.contact_id is not None else None
+    who = (contact or {}).get("name") or (contact or {}).get("email") or (contact or {}).get("phone") or "the contact"
+    svc = m.team.firm.services.get(spec.service or "")
+    fields = {"who": who, "company": (contact or {}).get("company") or spec.client or "no company given",
+              "subject": spec.title, "channel": spec.channel or "-", "service": svc.label if svc else "-"}
+    deal = contact_deal(db, spec.contact_id) if spec.contact_id is not None else None
+    history = inquiry_history(db, spec.contact_id) if spec.contact_id is not None else []
+    return ContextPack(
+        what_to_do=kind.what_to_do.format(**fields), sop=kind.sop_id, sop_section=kind.sop_section,
+        history=tuple(history), client_tier=spec.client_tier,
+        deal=DealContext(*deal) if deal else None, decisions=(*spec.reasons, d.reason), draft=spec.draft)
