@@ -249,6 +249,8 @@ def m003_tasks(db: sqlite3.Connection) -> None:
             assignment_id INTEGER UNIQUE
         );
         CREATE INDEX tasks_owner_status ON tasks(owner_id, status);
+        -- covers the open-load sum that routing reads for every new task
+        CREATE INDEX tasks_open_load ON tasks(status, owner_id, kind, effort_hours);
         CREATE INDEX tasks_contact ON tasks(contact_id);
         CREATE INDEX tasks_subject ON tasks(subject_type, subject_id);
         -- Round robin's turn per routing rule: who got work last, so a restart continues the turn.

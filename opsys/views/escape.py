@@ -15,6 +15,9 @@ _MARKDOWN = re.compile(r"~~|[\\`*\[\]{}|]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
 # What starts a block only at the start of a line: heading, quote, list item, setext rule.
 _LEADING = re.compile(r"^(#|>|[+-](?=\s|$)|\d+(?=[.)](?:\s|$)))")
 _UNSAFE = re.compile(f"{_HTML.pattern}|{_MARKDOWN.pattern}")
+# Never shown, only harmful: C0/C1 controls (NUL, BEL, ESC…) and the bidi overrides and isolates that
+# make a page read in another order than it is written (U+202A-U+202E, U+2066-U+2069).
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _escape(m: re.Match[str]) -> str:
@@ -28,7 +31,7 @@ def _escape(m: re.Match[str]) -> str:
 
 def md_cell(text: object, limit: int = 160) -> str:
     """One table cell or inline value: single line, shortened, HTML- and Markdown-inert."""
-    s = "" if text is None else str(text)
+    s = _INVISIBLE.sub("", "" if text is None else str(text))
     s = " ".join(s.split())  # a newline would end the table row
     if len(s) > limit:
         s = s[: limit - 1].rstrip() + "…"
