@@ -51,14 +51,6 @@ def open_loads(db: sqlite3.Connection) -> dict[str, int]:
         " GROUP BY owner_id")}
 
 
-def add_assignment(db: sqlite3.Connection, inquiry_id: int, person_id: str, kind: str) -> int:
-    cur = db.execute(
-        "INSERT INTO assignments (inquiry_id, person_id, kind, status, created_at) VALUES (?, ?, ?, 'open', ?)",
-        (inquiry_id, person_id, kind, utcnow()),
-    )
-    return int(cur.lastrowid)
-
-
 def queue_notification(db: sqlite3.Connection, inquiry_id: int, person_id: str, url_index: int,
                        title: str, body: str) -> int:
     cur = db.execute(

@@ -47,23 +47,22 @@ def _known_person(m: SystemMap, person_id: str) -> None:
 
 def close_task(db: sqlite3.Connection, task_id: int, now: datetime, by: str, note: str | None = None) -> Task:
     """Done: the work happened; the owner's capacity is free again."""
-    with write_transaction(db):
-        task = _open_task(db, task_id)
-        set_status(db, task_id, "done", at=now, by=person(by), note=note)
-        record_event(db, EventKind.TASK_DONE, decided_by=person(by), subject_type="task", subject_id=task_id,
-                     inputs={"owner": task.owner_id, "kind": task.kind}, decision={"note": note},
-                     message=f"#{task_id} done by {by}" + (f": {note}" if note else ""))
-    return get_task(db, task_id)  # type: ignore[return-value]
+    return _finish(db, task_id, now, by, note, "done", EventKind.TASK_DONE)
 
 
 def cancel_task(db: sqlite3.Connection, task_id: int, now: datetime, by: str, note: str | None = None) -> Task:
     """Cancelled: the work is not needed any more."""
+    return _finish(db, task_id, now, by, note, "cancelled", EventKind.TASK_CANCELLED)
+
+
+def _finish(db: sqlite3.Connection, task_id: int, now: datetime, by: str, note: str | None, status: str,
+            kind: EventKind) -> Task:
     with write_transaction(db):
         task = _open_task(db, task_id)
-        set_status(db, task_id, "cancelled", at=now, by=person(by), note=note)
-        record_event(db, EventKind.TASK_CANCELLED, decided_by=person(by), subject_type="task", subject_id=task_id,
+        set_status(db, task_id, status, at=now, by=person(by), note=note)
+        record_event(db, kind, decided_by=person(by), subject_type="task", subject_id=task_id,
                      inputs={"owner": task.owner_id, "kind": task.kind}, decision={"note": note},
-                     message=f"#{task_id} cancelled by {by}" + (f": {note}" if note else ""))
+                     message=f"#{task_id} {status} by {by}" + (f": {note}" if note else ""))
     return get_task(db, task_id)  # type: ignore[return-value]
 
 
