@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 MERMAID_VERSION := 11.17.2
 MERMAID_JS := .vendor/mermaid/node_modules/mermaid/dist/mermaid.min.js
 
-.PHONY: demo test bench install clean site-deps
+.PHONY: demo test bench install clean site-deps mail-deps
 
 install: $(STAMP)
 
@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml Makefile
 demo: $(STAMP) $(MERMAID_JS)
 	HF_HUB_OFFLINE=1 $(VENV)/bin/opsys demo
 
-test: $(STAMP) site-deps
+test: $(STAMP) site-deps mail-deps
 	HF_HUB_OFFLINE=1 $(PY) -m pytest
 
 # The team site's offline parts: Mermaid from the npm registry (vendored, gitignored; the site
@@ -43,12 +43,21 @@ $(MERMAID_JS):
 /usr/bin/chromium /usr/bin/chromedriver:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
 
+# Debian's Dovecot for the mailbox tests and benches: each test starts its own throw-away instance on
+# 127.0.0.1 (tests/mail/conftest.py); the package's system service is not used.
+mail-deps: /usr/sbin/dovecot
+
+/usr/sbin/dovecot:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd
+
 bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(PY) bench/ingest_throughput.py
 	HF_HUB_OFFLINE=1 $(PY) bench/watch_latency.py
 	HF_HUB_OFFLINE=1 $(PY) bench/classification.py
 	HF_HUB_OFFLINE=1 $(PY) bench/search_quality.py
 	HF_HUB_OFFLINE=1 $(PY) bench/search_scale.py
+	HF_HUB_OFFLINE=1 $(PY) bench/mail_fetch.py
+	HF_HUB_OFFLINE=1 $(PY) bench/reconcile.py
 
 clean:
 	rm -rf $(VENV) var/demo

@@ -46,7 +46,11 @@ class App:
 
             # the fit on the labeled examples is cached in var/ (keyed by examples, model and settings):
             # a one-file `opsys ingest` should not refit 255 examples
-            self._classifier = MessageClassifier(self.map.classifier, self.map.examples,
+            from opsys.ai.corrections import corrections_path, read_corrections
+
+            # people's corrections (`opsys inquiry relabel`) are examples too; they change the cache key
+            examples = self.map.examples + read_corrections(corrections_path(self.ws.var))
+            self._classifier = MessageClassifier(self.map.classifier, examples,
                                                  self.ws.var / "cache" / "classifier.pickle", firm=self.map.team.firm)
         return self._classifier
 
@@ -72,6 +76,16 @@ class App:
         from opsys.jobs import Jobs
 
         return Jobs(self)
+
+    def reload_map(self, system_map: SystemMap) -> None:
+        """Switch a running app to an edited, already validated map: the pipelines are rebuilt on next
+        use; the models only when what they were fitted on (classifier settings, examples) changed."""
+        old, self.map = self.map, system_map
+        for built in ("intake", "crm", "jobs"):
+            self.__dict__.pop(built, None)
+        if (old.classifier, old.examples, old.team.firm) != (system_map.classifier, system_map.examples,
+                                                             system_map.team.firm):
+            self._classifier = None
 
     def close(self) -> None:
         self.db.close()

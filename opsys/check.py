@@ -13,8 +13,11 @@ from typing import Any
 
 from opsys.config.loader import ConfigError, ConfigProblem, load_system_map
 from opsys.config.models import SystemMap
+from opsys.founder.checks import founder_findings
+from opsys.notify.mail_settings import outbound_findings
 from opsys.knowledge.checks import Finding, check_workspace_library
-from opsys.workspace import Workspace
+from opsys.knowledge.template_names import template_name_findings
+from opsys.workspace import REPO_ROOT, Workspace
 
 
 @dataclass
@@ -60,9 +63,33 @@ def check_workspace(ws: Workspace, today: date | None = None) -> CheckReport:
     report.findings = check_workspace_library(ws.sops, ws.system_map, report.map, today)
     if report.map is not None:
         report.findings += (model_path_warnings(ws, report.map) + notify_url_findings(report.map)
-                            + task_sop_findings(ws, report.map))
+                            + task_sop_findings(ws, report.map) + workflow_step_sop_findings(ws, report.map)
+                            + founder_findings(report.map) + mailbox_findings(ws, report.map)
+                            + outbound_findings(ws.root, report.map)
+                            + template_name_findings(ws.root, REPO_ROOT, report.map.team.firm.name))
     report.sop_pages = len(list(ws.sops.rglob("*.md"))) if ws.sops.is_dir() else 0
     return report
+
+
+def mailbox_findings(ws: Workspace, m: SystemMap, environ: dict[str, str] | None = None) -> list[Finding]:
+    """Each mailbox's password is where its settings say (said without the password); a warning, as for
+    notify secrets: the watcher's environment may have what this shell lacks."""
+    from opsys.sources.mailbox import MailboxError
+    from opsys.sources.mailbox.credentials import loose_permissions, read_password
+
+    out = []
+    for i, box in enumerate(m.sources.mailboxes):
+        key = "password_env" if box.password_env else "password_file"
+        where = (m.lines.path("sources.yml"), m.lines.line("sources.yml", "mailboxes", i, key))
+        try:
+            read_password(box, ws.root, environ)
+        except MailboxError as e:
+            out.append(Finding(*where, "warning", f"mailboxes[{i}].{key}: {e}"))
+            continue
+        loose = loose_permissions(box, ws.root)
+        if loose:
+            out.append(Finding(*where, "warning", f"mailboxes[{i}].{key}: {loose}"))
+    return out
 
 
 def task_sop_findings(ws: Workspace, m: SystemMap) -> list[Finding]:
@@ -85,6 +112,30 @@ def task_sop_findings(ws: Workspace, m: SystemMap) -> list[Finding]:
         elif kind.sop_section and kind.sop_section not in sop.anchors:
             out.append(Finding(*where, "error", f"kinds.{name}.sop: {sop.rel} has no heading with anchor "
                                                 f"#{kind.sop_section}; it has {', '.join(sorted(sop.anchors))}"))
+    return out
+
+
+def workflow_step_sop_findings(ws: Workspace, m: SystemMap) -> list[Finding]:
+    """An automated workflow step's `sop: id#section` must name an SOP and a heading in it, like a task kind's."""
+    from opsys.knowledge.sop import load_library
+
+    if not ws.sops.is_dir():
+        return []
+    by_id = {s.sop_id: s for s in load_library(ws.sops)}
+    out = []
+    for i, w in enumerate(m.workflows.workflows):
+        for j, step in enumerate(w.steps):
+            if not step.sop:
+                continue
+            where = (m.lines.path("workflows.yml"), m.lines.line("workflows.yml", "workflows", i, "steps", j, "sop"))
+            sid, _, section = step.sop.partition("#")
+            sop, field = by_id.get(sid), f"workflows[{i}].steps[{j}].sop"
+            if sop is None:
+                out.append(Finding(*where, "error", f"{field}: no SOP in {ws.sops.name}/ has id {sid!r}; known: "
+                                                    f"{', '.join(sorted(by_id))}"))
+            elif section and section not in sop.anchors:
+                out.append(Finding(*where, "error", f"{field}: {sop.rel} has no heading with anchor #{section}; "
+                                                    f"it has {', '.join(sorted(sop.anchors))}"))
     return out
 
 

@@ -24,6 +24,7 @@ from opsys.workspace import Workspace
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.05
 BATCH_FILES = 50  # files consumed per intake batch when a backlog is waiting
+MAP_CHECK_SECONDS = 1.0  # how often the watcher looks for edits to system_map/
 
 
 class AlreadyWatching(Exception):
@@ -51,6 +52,39 @@ class _Lock:
     def release(self) -> None:
         fcntl.flock(self.fh, fcntl.LOCK_UN)
         self.fh.close()
+
+
+class MapWatch:
+    """Edits to system_map/ reach the running watcher: a valid edit is switched to and logged; an
+    invalid one keeps the old map running and is explained once (not on every check)."""
+
+    def __init__(self, app: App):
+        self.app = app
+        self.seen = self.refused = self._fingerprint()
+
+    def _fingerprint(self) -> tuple:
+        folder = self.app.ws.system_map
+        return tuple(sorted((str(p.relative_to(folder)), st.st_mtime_ns, st.st_size)
+                            for p in folder.rglob("*") if p.is_file() and (st := p.stat())))
+
+    def check(self) -> bool:
+        """True when the app now runs an edited map."""
+        from opsys.config.loader import ConfigError, load_system_map
+
+        now = self._fingerprint()
+        if now == self.seen:
+            return False
+        try:
+            new_map = load_system_map(self.app.ws.system_map)
+        except ConfigError as e:
+            if now != self.refused:
+                log.warning("system_map/ was edited but is invalid; still running the previous map. Fix:\n%s", e)
+                self.refused = now
+            return False
+        self.seen = self.refused = now
+        self.app.reload_map(new_map)
+        log.info("system_map/ changed: switched to the edited map")
+        return True
 
 
 class Watcher:
@@ -84,7 +118,7 @@ class Watcher:
                 target = getattr(event, "dest_path", "") or event.src_path
                 watcher.events.put(Path(os.fsdecode(target)))
 
-        observer = reindexer = None
+        observer = reindexer = mail = None
         try:  # from here on, whatever fails releases the lock and stops what was started
             self.app.classifier.warm_up()  # models load before we are up, not on the first drop
             observer = Observer()
@@ -96,12 +130,21 @@ class Watcher:
             reindexer = SopReindexer(self.app.ws.sops, self.app.ws.var,
                                      self.app.map.classifier.embedding.model).start()
             self._scan()
+            from opsys.intake.mail_poll import MailPoller  # sources.yml mailboxes: (none: polls nothing)
+
+            mail = MailPoller(self.app)
+            mail.start()
             log.info("watching %s", inbox)
             if self.on_ready:
                 self.on_ready()
             next_rescan = time.monotonic() + self.settings.rescan_seconds
             next_tick = time.monotonic()  # at once: notifications left unsent by the last run go out now
+            maps, next_map_check = MapWatch(self.app), time.monotonic() + MAP_CHECK_SECONDS
             while not self.stop_flag.is_set():
+                if time.monotonic() >= next_map_check:
+                    if maps.check():
+                        self.settings = self.app.map.sources.intake
+                    next_map_check = time.monotonic() + MAP_CHECK_SECONDS
                 self._drain_events()
                 ready = self._ready()
                 if ready:
@@ -112,8 +155,11 @@ class Watcher:
                 if time.monotonic() >= next_tick:
                     self._tick()
                     next_tick = time.monotonic() + self.app.map.pipeline.tick_seconds
+                self._poll_mail(mail)
                 self.stop_flag.wait(POLL_SECONDS)
         finally:
+            if mail is not None:
+                mail.stop()
             if reindexer is not None:
                 reindexer.stop()
             if observer is not None and observer.is_alive():
@@ -189,6 +235,12 @@ class Watcher:
             self.app.jobs.after_crm_import()
         except Exception:  # the exports stay in var/crm/ and are retried on the next rescan
             log.exception("CRM import failed; the exports stay in var/crm/ and are retried on the next rescan")
+
+    def _poll_mail(self, mail) -> None:
+        try:
+            mail.poll()
+        except Exception:  # our bug must not stop the watcher; the ledger keeps the mail for the next poll
+            log.exception("mail poll failed; retried at the next poll")
 
     def _tick(self) -> None:
         try:

@@ -1,13 +1,30 @@
 """The periodic work, as one named, ordered list of steps; each takes `now` and returns a typed result.
 
     link_crm            link CRM deals and contacts to intake contacts (email, phone, company)
+    run_workflows       open the tasks of workflows.yml's automated steps that new events started
+                        (after link_crm: a won deal's tasks then know the deal's contact)
     close_by_evidence   close tasks a CRM activity, stage change or the sender's reply shows done
+    enrol_sequences     record closed jobs (delivered stages), enrol contacts a sequences.yml trigger names
+                        (after close_by_evidence and CRM linking: both decide who is quiet and whose deal moved)
+    fire_timers         follow-up: exits first, replies to satisfaction checks read, then every due step
+                        once (mail through the approval gate, tasks, notifications); before send_notifications
+                        and the mail sender, so what a step queued goes out in the same run
     redispatch          wake snoozed tasks, move urgent work off people away, re-offer parked tasks
     escalate_overdue    one escalation step for each task past its respond-within
     send_notifications  retry what is due in the Apprise outbox (escalations included)
+    send_mail           the mail outbox after send_notifications (and after fire_timers, which queues
+                        follow-up mail): SMTP in the sending window and the hour's limit, retries with
+                        backoff; without SMTP, .eml files in var/outbox/mail/ for a person to send
     crm_write_back      import-ready CSVs of what the CRM does not know yet
     leads_page          var/pages/leads.md
+    work_pages          var/pages/work/<person>.md ("My work") and var/pages/work.md (the team board),
+                        after every step that opens, moves or closes tasks
     pipeline_page       var/pages/pipeline.md and its charts
+    mail_reconcile      once per business day: every message of each mailbox folder over the last 7 days
+                        maps to one stored inquiry, touch or dismissal, else a gap (before founder_page,
+                        which shows the gaps)
+    founder_page        var/pages/today.md, last: it reads what every step before it did; then the
+                        morning digest when due (once per business day), sent at once
 
 `opsys tick [--now ISO]` and the watcher run them all (`JOBS`); an intake batch is followed by
 `AFTER_INTAKE`. Timers, sequences, re-dispatch and the founder's page are added here as steps.
@@ -24,6 +41,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from opsys.app import App
+    from opsys.followup.enrolling import Enrolled
+    from opsys.followup.firing import Fired
+    from opsys.followup.sentiment import ReplyReader
+    from opsys.notify.mail_out import MailSent
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +117,15 @@ def send_notifications(app: "App", now: datetime) -> Notified:
     return Notified(r.sent, r.failed)
 
 
+def send_mail(app: "App", now: datetime) -> "MailSent":
+    """Queued mail goes out after its commit, in working hours, within the hour's limit."""
+    from opsys.notify.mail_out import send_due
+    from opsys.store.locks import exclusive
+
+    with exclusive(app.ws.send_lock):  # the watcher and `opsys tick` must not send the same row twice
+        return send_due(app.db, app.map, now, root=app.ws.root, outbox_dir=app.ws.outbox / "mail")
+
+
 def link_crm(app: "App", now: datetime) -> Linked:
     """A lead and its CRM deal become one record once the CRM export knows them."""
     return Linked(app.crm.link())
@@ -124,6 +154,72 @@ def escalate_overdue(app: "App", now: datetime) -> Escalated:
                            for s in run(app.db, app.map, now)))
 
 
+@dataclass(frozen=True)
+class WorkflowsRan:
+    opened: tuple[int, ...]
+    already: int
+    events: int
+
+    def summary(self) -> str:
+        return f"workflow steps opened {len(self.opened)} tasks ({self.events} events read, {self.already} ran before)"
+
+
+def run_workflows(app: "App", now: datetime) -> WorkflowsRan:
+    """The map is the machine: a won deal opens its onboarding tasks, a done task the next step."""
+    from opsys.work.workflows import run_workflows as run
+
+    r = run(app.db, app.map, now)
+    return WorkflowsRan(r.opened, r.already, r.events)
+
+
+@dataclass(frozen=True)
+class WorkPagesBuilt:
+    pages: tuple[Path, ...]
+
+    def summary(self) -> str:
+        return f"work pages {len(self.pages)}"
+
+
+def work_pages(app: "App", now: datetime) -> WorkPagesBuilt:
+    """Each person's open work by due time, and the team board against capacity."""
+    from opsys.knowledge.sop import load_library
+    from opsys.views.work_pages import build_work_pages
+
+    sops = {s.sop_id: s.rel for s in load_library(app.ws.sops)} if app.ws.sops.is_dir() else {}
+    return WorkPagesBuilt(tuple(build_work_pages(app.db, app.ws.pages, app.map, now, sops)))
+
+
+def enrol_sequences(app: "App", now: datetime) -> "Enrolled":
+    """A quiet lead, a quiet proposal or a closed job starts its sequence; each enrolment audited."""
+    from opsys.followup.enrolling import enrol_sequences as run
+
+    return run(app.db, app.map, now)
+
+
+def fire_timers(app: "App", now: datetime) -> "Fired":
+    """Each due sequence step fires exactly once; after downtime, once, marked late."""
+    from opsys.ai.drafting import drafting_llm
+    from opsys.followup.firing import fire_timers as run
+
+    return run(app.db, app.map, now, llm=drafting_llm(app.map.classifier, app.map.team.firm),
+               reader=lambda: reply_reader(app))
+
+
+def reply_reader(app: "App") -> "ReplyReader":
+    """The satisfaction-reply reader, built on first need and kept on the app (it loads the models)."""
+    reader = app.__dict__.get("_reply_reader")
+    if reader is None or reader.examples != list(app.map.sentiment_examples):  # rebuilt after a map edit
+        from opsys.ai.llm import LocalLlm
+        from opsys.followup.sentiment import ReplyReader
+
+        m = app.map
+        reader = app.__dict__["_reply_reader"] = ReplyReader(
+            m.sentiment_examples, m.classifier, cache_path=app.ws.var / "cache" / "sentiment.pickle",
+            ask_below=m.sequences.confidence, llm=LocalLlm(m.classifier.llm, m.team.firm) if m.classifier.llm.enabled
+            else None)
+    return reader
+
+
 def crm_write_back(app: "App", now: datetime) -> WrittenBack:
     """What opsys learned, as files the CRM can import; each item written once."""
     from opsys.notify.crm_writeback import write_back
@@ -143,13 +239,64 @@ def leads_page(app: "App", now: datetime) -> PageBuilt:
     return PageBuilt(path)
 
 
+@dataclass(frozen=True)
+class FounderPageBuilt:
+    page: Path
+    items: int
+    digest_queued: int
+
+    def summary(self) -> str:
+        return f"founder page {self.items} items" + (f", digest queued ({self.digest_queued})"
+                                                     if self.digest_queued else "")
+
+
+def founder_page(app: "App", now: datetime) -> FounderPageBuilt:
+    """Only what needs the founder, rebuilt after everything else ran; the digest goes out when due."""
+    from opsys.founder.digest import queue_digest_if_due
+    from opsys.founder.page import mark_build, refresh
+    from opsys.views.leads_page import write_page
+    from opsys.views.today_page import render_today_page
+
+    today = refresh(app, now)
+    path = app.ws.pages / "today.md"
+    write_page(path, render_today_page(today, app.map))
+    queued = queue_digest_if_due(app, today, now)
+    mark_build(app, now)
+    if queued:  # the digest should not wait for the next run's send_notifications
+        send_notifications(app, now)
+    return FounderPageBuilt(path, len(today.items), queued)
+
+
+@dataclass(frozen=True)
+class MailReconciled:
+    listed: int
+    gaps: int
+    skipped: str  # why it did not run now ("already reconciled on …"), else ""
+
+    def summary(self) -> str:
+        return f"mail reconcile: {self.skipped}" if self.skipped else \
+            f"mail reconcile: {self.listed} messages, {self.gaps} gaps"
+
+
+def mail_reconcile(app: "App", now: datetime) -> MailReconciled:
+    """Nothing lost, proven daily: the mailboxes against the store (no models needed)."""
+    from opsys.intake.mail_reconcile import due_today, reconcile
+
+    why_not = due_today(app.map, app.db, now)
+    if why_not:
+        return MailReconciled(0, 0, why_not)
+    r = reconcile(app.map, app.db, app.ws.root, now)
+    return MailReconciled(r.listed, len(r.gaps) + len(r.problems), "")
+
+
 def pipeline_page(app: "App", now: datetime) -> PageBuilt:
     from opsys.views.pipeline_page import build_pipeline_page
 
     return PageBuilt(build_pipeline_page(app.db, app.ws.pages, app.map, now))
 
 
-Result = Notified | Linked | WrittenBack | PageBuilt | EvidenceClosed | Redispatched | Escalated
+Result = Notified | Linked | WrittenBack | PageBuilt | EvidenceClosed | Redispatched | Escalated | WorkflowsRan \
+    | WorkPagesBuilt | FounderPageBuilt | MailReconciled
 
 
 @dataclass(frozen=True)
@@ -160,16 +307,24 @@ class Job:
 
 JOBS: tuple[Job, ...] = (
     Job("link_crm", link_crm),
+    Job("run_workflows", run_workflows),
     Job("close_by_evidence", close_by_evidence),
+    Job("enrol_sequences", enrol_sequences),
+    Job("fire_timers", fire_timers),
     Job("redispatch", redispatch),
     Job("escalate_overdue", escalate_overdue),
     Job("send_notifications", send_notifications),
+    Job("send_mail", send_mail),
     Job("crm_write_back", crm_write_back),
     Job("leads_page", leads_page),
+    Job("work_pages", work_pages),
     Job("pipeline_page", pipeline_page),
+    Job("mail_reconcile", mail_reconcile),
+    Job("founder_page", founder_page),
 )
-AFTER_INTAKE: tuple[str, ...] = ("send_notifications", "leads_page")
-AFTER_CRM_IMPORT: tuple[str, ...] = ("send_notifications", "link_crm", "crm_write_back", "pipeline_page")
+AFTER_INTAKE: tuple[str, ...] = ("run_workflows", "send_notifications", "leads_page", "work_pages")
+AFTER_CRM_IMPORT: tuple[str, ...] = ("send_notifications", "link_crm", "run_workflows", "crm_write_back",
+                                     "work_pages", "pipeline_page")
 
 
 @dataclass

@@ -91,6 +91,8 @@ def test_tick_runs_the_named_jobs_as_of_now(workspace):
     assert r.exit_code == 0, r.output
     out = json.loads(r.output)
     assert out["now"] == "2026-12-07T09:00:00+00:00" and out["failed"] == {}
-    assert list(out["steps"]) == ["link_crm", "close_by_evidence", "redispatch", "escalate_overdue",
-                                  "send_notifications", "crm_write_back", "leads_page", "pipeline_page"]
+    assert list(out["steps"]) == ["link_crm", "run_workflows", "close_by_evidence", "enrol_sequences", "fire_timers",
+                                  "redispatch", "escalate_overdue", "send_notifications", "send_mail",
+                                  "crm_write_back", "leads_page", "work_pages", "pipeline_page", "mail_reconcile",
+                                  "founder_page"]
     assert "2026-12-07" in (workspace.pages / "pipeline.md").read_text()  # the page is dated by the given clock

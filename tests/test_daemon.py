@@ -109,10 +109,12 @@ def test_kill_9_mid_batch_then_restart_processes_each_file_once(workspace):
         (workspace.inbox / f"lead-{i:03}.json").write_text(_form(i))
     cmd = [sys.executable, "-m", "opsys", "-w", str(workspace.root), "watch"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # the log goes to a file: an unread pipe fills up (a few hundred log lines) and blocks the watcher
+    log = (workspace.root.parent / "watch.log").open("wb")
+    first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
     try:
         _wait(lambda: len(_archived(workspace)) > 0 or first.poll() is not None, 180, "the first archived file")
-        assert first.poll() is None, first.stderr.read().decode()
+        assert first.poll() is None, (workspace.root.parent / "watch.log").read_text()
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
     finally:
@@ -121,7 +123,7 @@ def test_kill_9_mid_batch_then_restart_processes_each_file_once(workspace):
     done_before_kill = len(_archived(workspace))
     assert 0 < done_before_kill < n, f"kill landed outside the batch ({done_before_kill}/{n})"
 
-    second = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    second = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
     try:
         _wait(lambda: not any(workspace.inbox.iterdir()), 180, "the restart to finish the inbox")
     finally:
@@ -137,3 +139,29 @@ def test_kill_9_mid_batch_then_restart_processes_each_file_once(workspace):
     assert db.execute("SELECT COUNT(*) FROM events WHERE kind='file_processed'").fetchone()[0] == n
     assert not (workspace.archive / "duplicates").exists()
     assert not any(workspace.quarantine.iterdir())
+
+
+def test_an_edit_to_the_system_map_reaches_the_running_watcher_and_a_bad_one_keeps_the_old(running, caplog):
+    import logging
+
+    rt, _ = running
+    _wait(lambda: not (rt.ws.inbox / "before-start.json").exists(), 60, "the start-up scan")
+    clients = rt.ws.system_map / "clients.yml"
+    good = clients.read_text() + ("  - name: Osprey Freight\n    domains: [ospreyfreight.example]\n"
+                                  "    tier: gold\n    account_manager: priya\n")
+    clients.write_text(good)
+    _wait(lambda: any(c.name == "Osprey Freight" for c in rt.map.clients.clients), 20, "the edited map")
+    (rt.ws.inbox / "osprey.json").write_text(json.dumps(
+        {"name": "Ada Osprey", "email": "ada@ospreyfreight.example", "message": "We need a new booking page."}))
+    _wait(lambda: not (rt.ws.inbox / "osprey.json").exists(), 60, "the drop from the new client")
+    explanation = rt.db.execute("SELECT score_explanation FROM inquiries WHERE source_name = 'osprey.json'").fetchone()[0]
+    assert "Osprey Freight is a gold client" in explanation
+
+    caplog.set_level(logging.WARNING, logger="opsys.daemon")
+    clients.write_text(good + "  - name: Broken\n    tier: platinum\n")
+    time.sleep(3.5)  # three map checks see the same invalid edit
+    refused = [r for r in caplog.records if "still running the previous map" in r.getMessage()]
+    assert len(refused) == 1 and "clients.yml" in refused[0].getMessage()
+    assert any(c.name == "Osprey Freight" for c in rt.map.clients.clients)  # the last valid map runs on
+    (rt.ws.inbox / "after-bad-edit.json").write_text(_form(7))
+    _wait(lambda: not (rt.ws.inbox / "after-bad-edit.json").exists(), 60, "intake on the old map")

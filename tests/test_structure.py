@@ -21,6 +21,8 @@ FLOORS: list[set[str]] = [
     {"knowledge"},
     {"notify"},
     {"work"},
+    {"followup"},
+    {"founder"},
     {"intake"},
     {"views"},
     {"backup", "service_unit"},

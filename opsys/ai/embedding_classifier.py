@@ -51,8 +51,22 @@ class _Fitted:
 
 def examples_key(texts: list[str], categories: list[str], is_lead: list[bool], model: str) -> str:
     """Hash of the labeled examples and the model: changes whenever the training input does."""
-    payload = json.dumps([CACHE_FORMAT, model, C, list(zip(texts, categories, is_lead))], ensure_ascii=False)
+    payload = json.dumps([CACHE_FORMAT, _code_version(), model, C, list(zip(texts, categories, is_lead))],
+                         ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _code_version() -> str:
+    """opsys and scikit-learn versions: a fit pickled by other code is refitted, never unpickled wrong."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for name in ("opsys", "scikit-learn"):
+        try:
+            out.append(f"{name}={version(name)}")
+        except PackageNotFoundError:
+            out.append(f"{name}=?")
+    return ",".join(out)
 
 
 def _logistic() -> Any:

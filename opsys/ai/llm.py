@@ -66,6 +66,7 @@ FEW_SHOT: tuple[tuple[str, str, bool], ...] = (
 
 # Messages with no content: what the model answers to them is its bias, divided out by calibration.
 CONTENT_FREE = ("N/A", "[MASK]", "Hello")
+PRIOR_FORMAT = 1  # bump when the calibration's meaning changes: cached priors are then measured again
 
 
 @dataclass(frozen=True)
@@ -114,9 +115,11 @@ def grammar_text(allowed: list[str]) -> str:
 class LocalLlm:
     """A GGUF model loaded on first use; one instance per settings, calls serialised by a lock."""
 
-    def __init__(self, settings: LlmSettings, firm: Firm | None = None):
-        """`firm` (team.yml) is named in the prompt; without it the prompt names no firm."""
+    def __init__(self, settings: LlmSettings, firm: Firm | None = None, prior_cache: Path | None = None):
+        """`firm` (team.yml) is named in the prompt; without it the prompt names no firm. `prior_cache`
+        keeps the calibration on disk, so a new process does not run the content-free prompts again."""
         self.settings = settings
+        self.prior_cache = Path(prior_cache) if prior_cache else None
         self.system_prompt = system_prompt(firm)
         self._llm: Llama | None = None
         self._lock = threading.RLock()
@@ -223,11 +226,46 @@ class LocalLlm:
         return raw, steps, generated
 
     def label_prior(self) -> dict[str, float]:
-        """The model's label probabilities for content-free messages, measured once per loaded model."""
+        """The model's label probabilities for content-free messages, measured once per model and prompt
+        (kept in `prior_cache` when given, keyed by the model file, the prompt and this code's version)."""
         with self._lock:
             if self._prior is None:
-                self._prior = self._measure_prior()
+                self._prior = self._cached_prior()
+                if self._prior is None:
+                    self._prior = self._measure_prior()
+                    self._store_prior(self._prior)
             return self._prior
+
+    def prior_key(self) -> str:
+        """What the calibration depends on: the GGUF (path, size, mtime), the prompt, the labels, the code."""
+        import hashlib
+
+        stat = self.path.stat()
+        payload = json.dumps([PRIOR_FORMAT, str(self.path), stat.st_size, int(stat.st_mtime), self.system_prompt,
+                              FEW_SHOT, CONTENT_FREE, list(CATEGORIES), self.settings.n_ctx], ensure_ascii=False)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def _cached_prior(self) -> dict[str, float] | None:
+        if not self.prior_cache or not self.prior_cache.is_file():
+            return None
+        try:
+            stored = json.loads(self.prior_cache.read_text(encoding="utf-8"))
+            if stored.get("key") == self.prior_key():
+                return {str(k): float(v) for k, v in stored["prior"].items()}
+        except (OSError, ValueError, KeyError, AttributeError):
+            pass  # a stale or partial file is only a missed shortcut
+        return None
+
+    def _store_prior(self, prior: dict[str, float]) -> None:
+        if not self.prior_cache or not prior:
+            return
+        try:
+            self.prior_cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.prior_cache.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"key": self.prior_key(), "prior": prior}), encoding="utf-8")
+            tmp.replace(self.prior_cache)
+        except OSError:
+            pass
 
     def _measure_prior(self) -> dict[str, float]:
         llm = self.load()

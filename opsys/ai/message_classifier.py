@@ -55,7 +55,8 @@ class MessageClassifier:
         self._lock = threading.Lock()
         self._embedding: EmbeddingClassifier | None = embedding
         self._embedding_status: str | None = None
-        self._llm: LocalLlm | None = (llm or LocalLlm(settings.llm, firm)) if settings.llm.enabled else None
+        prior = Path(cache_path).with_name("llm_prior.json") if cache_path else None
+        self._llm: LocalLlm | None = (llm or LocalLlm(settings.llm, firm, prior)) if settings.llm.enabled else None
         self._llm_status: str | None = None if settings.llm.enabled else (
             "the local LLM is disabled (llm.enabled: false in classifier.yml); "
             "low-confidence messages keep the embedding classifier's label")
@@ -136,6 +137,13 @@ class MessageClassifier:
         }
         keep = dict(category=emb.category, category_confidence=emb.confidence,
                     is_lead=emb.is_lead, lead_confidence=emb.lead_confidence)
+        urgent_at, p_urgent = self.settings.embedding.urgent_at, emb.probabilities.get("urgent", 0.0)
+        if emb.category != "urgent" and p_urgent >= urgent_at:
+            # cost-sensitive: a missed urgent message costs far more than an urgent false alarm
+            detail["rule"] = (f"embedding said {emb.category} at {emb.confidence:.2f}; urgent at {p_urgent:.2f} "
+                              f">= urgent_at {urgent_at}: urgent")
+            keep.update(category="urgent", category_confidence=p_urgent)
+            return Classification(decided_by=f"{emb_name} (urgent_at)", detail=detail, **keep)
         if emb.confidence >= threshold:
             detail["rule"] = f"embedding confidence {emb.confidence:.2f} >= min_confidence {threshold}"
             return Classification(decided_by=emb_name, detail=detail, **keep)

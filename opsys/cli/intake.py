@@ -20,7 +20,8 @@ def register(app: typer.Typer) -> None:
 
 
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.eml .json .txt .md .csv).")],
+    paths: Annotated[list[Path], typer.Argument(
+        help="Files or folders (.eml .json .txt .md .csv; invoices and sheets as .csv .pdf .xlsx).")],
     as_json: JsonOpt = False,
 ) -> None:
     """Consume files now. Drops inside var/inbox/ are moved to the archive; other files are copied."""

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import typer
 
-from opsys.cli import crm, intake, knowledge, operations, setup, tasks
+from opsys.cli import crm, intake, knowledge, operations, replay, setup, tasks
+from opsys.cli import followup as followup_cli
+from opsys.cli import founder as founder_cli
+from opsys.cli import mail as mail_cli
+from opsys.cli import quality as quality_cli
+from opsys.cli import drafts as drafts_cli
+from opsys.cli import documents as documents_cli
 from opsys.cli.workspace import WorkspaceOpt, state
 
 app = typer.Typer(
@@ -35,6 +41,13 @@ crm.register(app)
 knowledge.register(app)
 operations.register(app)
 tasks.register(app)
+replay.register(app)
+followup_cli.register(app)
+founder_cli.register(app)
+mail_cli.register(app)
+quality_cli.register(app)
+drafts_cli.register(app)
+documents_cli.register(app)
 
 
 def run() -> None:

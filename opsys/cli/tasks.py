@@ -88,6 +88,12 @@ def _explain(app: "App", t: "Task") -> None:
         typer.echo(clean(f"client tier {ctx.client_tier}"))
     for h in ctx.history:
         typer.echo(clean(f"history     {h}"))
+    from opsys.store.tasks import runs_of_tasks
+
+    run = runs_of_tasks(app.db, [t.id]).get(t.id)
+    if run:
+        typer.echo(clean(f"workflow    {run.workflow_id}, step {run.step_id} (workflows.yml), for "
+                         f"{run.subject_type} {run.subject_id}"))
     typer.echo(clean(f"rule        {t.rule} (strategy {t.explanation.get('strategy') or '-'})"))
     typer.echo(clean(f"why         {t.reason}"))
     for c in t.explanation.get("candidates", []):

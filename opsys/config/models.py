@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from opsys.config.calendar_models import AwayPeriod, BusinessCalendar, PersonAvailability
+from opsys.config.calendar_models import AwayPeriod, BusinessCalendar, PersonAvailability, WorkingHours
 from opsys.config.lines import SourceLines
+from opsys.config.mail_models import Mailbox, mailboxes_once
+from opsys.config.outbound_models import Outbound
+from opsys.config.intake_api_models import IntakeApi
+from opsys.config.document_models import DocumentSettings
+from opsys.config.founder_models import FounderSettings, JudgmentExample
 from opsys.config.pipeline_models import CrmToolSettings, PipelineSettings
 from opsys.config.strict import AtField, Strict
+from opsys.config.sequence_models import SentimentExample, Sequences
 from opsys.config.task_models import TaskKinds
 from opsys.config.values import email_address, first_repeat, iana_timezone, phone_region
 from opsys.config.workflow_models import Workflows
@@ -31,6 +38,8 @@ class Firm(Strict):
     default_region: str = Field("US", description="ISO country used to read phone numbers without +country")
     services: dict[str, Service] = {}
     calendar: BusinessCalendar = BusinessCalendar()
+    review_link: str | None = Field(None, description="where happy clients leave a review (Google, Clutch…); "
+                                    "the close-out's review request sends it")
 
     @field_validator("timezone")
     @classmethod
@@ -60,6 +69,14 @@ class Person(Strict):
     skills: list[str] = Field(default=[], description="service keys of firm.services this person does")
     backup: str | None = Field(None, description="person who hears when this person's task is late")
     away: list[AwayPeriod] = Field(default=[], description="from/until (both included): no new work then")
+    timezone: str | None = Field(None, description="own IANA timezone for their working hours and away days; "
+                                 "default firm.timezone")
+    working_hours: WorkingHours | None = Field(None, description="own hours, e.g. '08:00-16:30'; default the firm's")
+
+    @field_validator("timezone")
+    @classmethod
+    def _own_timezone(cls, v: str | None) -> str | None:
+        return v if v is None else iana_timezone(v)
 
     @field_validator("away")
     @classmethod
@@ -77,7 +94,8 @@ class Person(Strict):
     @property
     def availability(self) -> PersonAvailability:
         """The person's time for routed work, as business time reads it."""
-        return PersonAvailability(weekly_hours=self.weekly_hours, away=self.away)
+        return PersonAvailability(weekly_hours=self.weekly_hours, away=self.away, timezone=self.timezone,
+                                  working_hours=self.working_hours)
 
 
 class Team(Strict):
@@ -123,6 +141,11 @@ class IntakeSettings(Strict):
 class Sources(Strict):
     intake: IntakeSettings = IntakeSettings()
     channels: dict[ChannelName, ChannelConfig]
+    mailboxes: list[Mailbox] = []  # opsys/config/mail_models.py
+    outbound: Outbound = Outbound()  # opsys/config/outbound_models.py
+    intake_api: IntakeApi = IntakeApi()  # opsys/config/intake_api_models.py
+
+    _mailboxes_once = field_validator("mailboxes")(mailboxes_once)
 
     @field_validator("channels")
     @classmethod
@@ -186,8 +209,25 @@ class SizeBand(Strict):
     points: int
 
 
+class Currency(Strict):
+    base: str = Field("USD", pattern=r"^[A-Z]{3}$", description="the currency the budget bands are written in")
+    rates: dict[str, float] = Field({}, description="value of one unit of each currency in `base` (fixed, no internet)")
+
+    @field_validator("rates")
+    @classmethod
+    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, r in v.items() if r <= 0 or len(k) != 3 or not k.isupper()]
+        if bad:
+            raise ValueError(f"rates need a 3-letter code and a positive rate: fix {', '.join(bad)}")
+        return v
+
+
 class Scoring(Strict):
     hot_threshold: int = Field(ge=0, le=100)
+    target_recall: float = Field(0.9, gt=0, le=1, description="hot recall `opsys scoring fit` aims for")
+    examples_as_of: date | None = Field(None, description="the day the hot examples were written: their "
+                                                          "timelines are read as of it (default: today)")
+    currency: Currency = Currency()
     quality: Quality
     budget: list[BudgetBand] = Field(min_length=1)
     timeline: list[TimelineBand] = Field(min_length=1)
@@ -281,6 +321,8 @@ class Clients(Strict):
 class EmbeddingSettings(Strict):
     model: str = Field("bundled", description="'bundled' or a folder holding a sentence-transformers model")
     min_confidence: float = Field(0.5, ge=0, le=1, description="below this, the LLM is asked")
+    urgent_at: float = Field(1.0, ge=0, le=1, description="urgent whenever its probability reaches this, even "
+                                                         "if another label is likelier (a missed urgent costs most)")
 
 
 class LlmSettings(Strict):
@@ -300,6 +342,12 @@ class Example(Strict):
     text: str = Field(min_length=3)
     category: Literal["urgent", "routine", "faq", "spam"]
     is_lead: bool
+    # optional labels for `opsys eval` and `opsys scoring fit` (the classifier reads only the three above)
+    hot: bool | None = Field(None, description="a lead the firm would call today: scoring is fitted and measured on it")
+    channel: ChannelName | None = Field(None, description="how it arrived, for the source signal (default email)")
+    budget: str | None = Field(None, pattern=r"^(none|\d+(\.\d+)?( [A-Z]{3})?)$",
+                               description="the budget the text states, low end as written: '25000 USD', "
+                                           "'18000 EUR', '12000' (no currency said) or 'none'")
 
 
 # --- tools.yml ----------------------------------------------------------------------------
@@ -368,6 +416,11 @@ class SystemMap(BaseModel):
     workflows: Workflows
     pipeline: PipelineSettings
     tasks: TaskKinds
+    documents: DocumentSettings = Field(default_factory=DocumentSettings)  # documents.yml
+    founder: FounderSettings = Field(default_factory=FounderSettings, description="founder.yml")
+    judgment_examples: list[JudgmentExample] = Field(default=[], description="examples/judgment.yml")
+    sequences: Sequences = Field(default_factory=Sequences, description="sequences.yml")
+    sentiment_examples: list[SentimentExample] = Field(default=[], description="examples/sentiment.yml")
     lines: SourceLines = Field(default_factory=SourceLines, exclude=True,
                                description="each file's YAML node tree, kept from loading")
 

@@ -28,6 +28,8 @@ class Stage(Strict):
     max_days_in_stage: int | None = Field(None, ge=1, description="deals longer in this stage are 'aging'")
     quiet_after_days: int | None = Field(None, ge=1, description="no activity for this long: 'gone quiet'")
     outcome: Literal["open", "won", "lost"] = "open"
+    delivered: bool = Field(False, description="a deal entering this stage closes the job: the close-out "
+                                               "sequence of sequences.yml starts")
 
 
 class PipelineSettings(Strict):

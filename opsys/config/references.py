@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from opsys.config.models import SystemMap
 from opsys.config.problems import ConfigProblem
+from opsys.config.sequence_models import check_sequence_references
+from opsys.config.workflow_models import step_reference_problems
 
 
 def check_references(m: SystemMap) -> list[ConfigProblem]:
     """Every dangling reference in the map, in file order."""
-    return [*_team(m), *_routing(m), *_clients(m), *_pipeline(m), *_workflows(m), *_tasks(m)]
+    return [*_team(m), *_routing(m), *_clients(m), *_pipeline(m), *_workflows(m), *step_reference_problems(m),
+            *_tasks(m), *check_sequence_references(m)]
 
 
 def _team(m: SystemMap) -> list[ConfigProblem]:

@@ -30,6 +30,7 @@ from opsys.sources.crm import CrmExport, ExportRead, read_export, read_export_by
 from opsys.store import crm as store
 from opsys.store.db import write_transaction
 from opsys.store.events import record_event
+from opsys.store.touches import record_crm_touches
 from opsys.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -219,6 +220,7 @@ class CrmImporter:
                 self._event(ch, export.crm)
                 counts[ch.kind] += 1
             store.set_snapshot_events(self.db, sid, len(diff.changes))
+            record_crm_touches(self.db)  # each activity on a linked deal or contact is a touch (store/touches.py)
             record_event(self.db, EventKind.CRM_SNAPSHOT_IMPORTED, decided_by=DECIDED_BY,
                          subject_type="crm_snapshot", subject_id=sid,
                          inputs={"file": path.name, "sha256": sha, "layout": export.spec.label,
@@ -268,4 +270,5 @@ class CrmImporter:
                              subject_id=subject[1],
                              inputs={"reason": ln.reason}, decision={"contact_id": ln.contact_id},
                              confidence=ln.score / 100, message=f"linked to intake contact {ln.contact_id}: {ln.reason}")
+            record_crm_touches(self.db)  # activity seen before the link is a touch once linked
         return len(links)

@@ -1,7 +1,11 @@
 """The lead steps: what happens to one normalised, classified lead inside its file's transaction.
 
-    match_client -> score -> match_contact -> route_lead -> store_inquiry -> record_decisions
+    fill_from_signature -> match_client -> score -> match_contact -> route_lead -> store_inquiry
+    -> thread_inquiry (its thread and in touch) -> record_decisions
     -> assign (the routed inquiry becomes a task) -> queue_notifications
+
+A reply, a resubmission, a bounce, an auto-reply or the team's own mail takes the steps of
+intake/thread_steps.py instead (`conversation_steps`): it is never a new lead.
 
 Each step reads and fills one `LeadCase`, fits on a screen and returns a short result that the
 pipeline logs (intake/steps.py). The pipeline around them is intake/leads.py.
@@ -12,6 +16,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from opsys.config.models import ClientAccount, SystemMap
 from opsys.config.task_models import INTAKE_KINDS
@@ -25,6 +30,9 @@ from opsys.rules.scoring import score_lead
 from opsys.store.contacts import ContactMatch, upsert_contact
 from opsys.store.events import record_event
 from opsys.store.inquiries import insert_inquiry, queue_notification
+from opsys.intake.thread_steps import fill_from_signature, thread_inquiry
+from opsys.intake.label_steps import check_label, record_check
+from opsys.intake.contact_steps import ask_for_contact
 from opsys.work.opening import open_task, routing_state
 
 
@@ -43,6 +51,14 @@ class LeadCase:
     decision: RouteDecision | None = None
     contact: ContactMatch | None = None
     inquiry_id: int = 0
+    # threads (intake/thread_steps.py): what the mail is, the thread it joins, what it was instead of a lead
+    mail: Any = None
+    thread: Any = None
+    joins: Any = None
+    thread_id: int | None = None
+    handled: str | None = None
+    # label checks (intake/label_steps.py): why the classifier's label is doubted
+    check: Any = None
 
 
 def match_client(c: LeadCase) -> str:
@@ -142,5 +158,5 @@ def queue_notifications(c: LeadCase) -> str | None:
     return f"{len(person.notify)} queued"
 
 
-LEAD_STEPS = (match_client, score, match_contact, route_lead, store_inquiry, record_decisions, assign,
-              queue_notifications)
+LEAD_STEPS = (fill_from_signature, match_client, score, match_contact, check_label, route_lead, store_inquiry,
+              record_check, thread_inquiry, record_decisions, assign, ask_for_contact, queue_notifications)

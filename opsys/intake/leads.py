@@ -5,7 +5,9 @@
                                         by the channel rule (rules/channels.py)
     LEAD_STEPS  (each lead, in the file's transaction)
                                         client -> score -> contact -> route -> inquiry -> decisions
-                                        -> task (work/opening.py open_task) -> notifications
+                                        -> task (work/opening.py open_task) -> notifications;
+                                        or, for a reply, resubmission, bounce, auto-reply or the
+                                        team's own mail, the conversation steps (intake/thread_steps.py)
 
 Each file is one SQLite transaction keyed by its content hash, committed *before* the file moves
 to the archive. A crash in between leaves a file whose hash is already processed: the next run
@@ -25,9 +27,11 @@ from pathlib import Path
 from typing import Protocol
 
 from opsys.config.models import SystemMap
+from opsys.intake.documents import DocumentIntake
 from opsys.intake.drops import Drop, DropFolder, DropKind, DropOutcome, QuarantineReason, Seen
 from opsys.intake.files import place
 from opsys.intake.lead_steps import LEAD_STEPS, LeadCase
+from opsys.intake.thread_steps import conversation_steps
 from opsys.intake.locks import intake_lock
 from opsys.intake.normalise import normalise
 from opsys.intake.steps import StepFailed, run_steps
@@ -155,6 +159,7 @@ class LeadIntake:
             retry="move the fixed file back into var/inbox/ (or run `opsys ingest FILE`)",
             quarantine_event=EventKind.FILE_QUARANTINED, max_bytes=limit), LeadFiles(), now)
         self._llm_note_given = False
+        self.documents = DocumentIntake(system_map, db, now)
 
     def consume(self, paths: list[Path]) -> IntakeReport:
         """Process files; drops inside the inbox are moved, files given from elsewhere are copied."""
@@ -186,6 +191,8 @@ class LeadIntake:
         done = self.drops.seen_before(drop)
         if done is not None:
             return done
+        if self.documents.claims(drop):  # an invoice, timesheet or take-off: its own steps, the same ledger
+            return self.documents.consume(drop, self.drops)
         f = LeadFile(drop, self)
         try:
             run_steps("lead intake", FILE_STEPS, f, drop.path.name, expected=(QuarantineReason,))
@@ -220,6 +227,7 @@ class LeadIntake:
         drop, now = f.drop, self.now()
         target = self.drops.archive_target(drop)
         ids: list[int] = []
+        handled: list[str] = []  # what each message was when it was not a new inquiry (intake/thread_steps.py)
         try:
             with write_transaction(self.db):
                 seen = LeadFiles().seen(self.db, drop.sha256)
@@ -227,18 +235,24 @@ class LeadIntake:
                     return self.drops.seen_locked(drop, seen)
                 for lead, cls in zip(f.leads, f.labels):
                     case = LeadCase(self.db, self.map, now, drop.sha256, lead, cls)
-                    run_steps("lead", LEAD_STEPS, case, f"{drop.path.name}#{lead.position}")
-                    ids.append(case.inquiry_id)
+                    # a reply, resubmission, bounce, auto-reply or the team's own mail is no new lead
+                    run_steps("lead", conversation_steps(case) or LEAD_STEPS, case, f"{drop.path.name}#{lead.position}")
+                    if case.inquiry_id:
+                        ids.append(case.inquiry_id)
+                    else:
+                        handled.append(case.handled or "not a lead")
                 rel = self.drops.rel(target)
                 mark_file(self.db, drop.sha256, drop.path.name, drop.size, "processed", rel)
                 record_event(self.db, EventKind.FILE_PROCESSED, decided_by=Decider.INTAKE, subject_type="file",
                              subject_id=drop.sha256, inputs={"name": drop.path.name, "size": drop.size},
-                             decision={"inquiries": ids, "archived_to": rel},
-                             message=f"{drop.path.name}: {len(ids)} inquir{'y' if len(ids) == 1 else 'ies'} stored")
+                             decision={"inquiries": ids, "archived_to": rel, "conversation": handled},
+                             message=f"{drop.path.name}: {len(ids)} inquir{'y' if len(ids) == 1 else 'ies'} stored"
+                             + "".join(f"; {h}" for h in handled))
         except StepFailed as e:  # rolled back: this file only is set aside, the batch goes on
             return self.drops.quarantine_unexpected(drop, f"storing ({e.step})", e.err)
         place(drop.path, target, move=drop.move)
-        return DropOutcome(drop.path, "processed", f"{len(ids)} stored", target, ids)
+        return DropOutcome(drop.path, "processed", "; ".join([f"{len(ids)} stored"] * bool(ids or not handled) + handled),
+                           target, ids)
 
     def _note_llm_status(self, report: IntakeReport) -> None:
         status = self.classifier.llm_status

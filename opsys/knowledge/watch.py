@@ -10,6 +10,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 DEBOUNCE_SECONDS = 1.0
+RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 5.0, 600.0
 
 
 class SopReindexer:
@@ -21,6 +22,7 @@ class SopReindexer:
         self.stopping = threading.Event()
         self.runs = 0
         self.last_report = None
+        self.failures, self.retry_at, self.last_error = 0, 0.0, None
         self._observer = None
         self._thread: threading.Thread | None = None
 
@@ -59,14 +61,33 @@ class SopReindexer:
                 time.sleep(self.debounce)
             if self.stopping.is_set():
                 return
+            if self.stopping.wait(max(0.0, self.retry_at - time.monotonic())):
+                return  # backing off after a failure: edits meanwhile are picked up by the retry
             try:
                 self.last_report = build_index(self.sops, self.var, self.model)
                 self.runs += 1
+                if self.failures:
+                    log.info("search index: re-indexing works again after %d failed attempts", self.failures)
+                self.failures, self.retry_at, self.last_error = 0, 0.0, None
                 if self.last_report.changed:
                     log.info("search index: %d added, %d updated, %d removed", len(self.last_report.added),
                              len(self.last_report.updated), len(self.last_report.removed))
-            except Exception:  # the index is a convenience: never take the watcher down with it
-                log.exception("re-indexing sops/ failed; will retry on the next change")
+            except Exception as e:  # the index is a convenience: never take the watcher down with it
+                self._failed(e)
+
+    def _failed(self, error: Exception) -> None:
+        """Retry with a doubling delay (5 s up to 10 min) and explain an error once, not on every retry."""
+        self.failures += 1
+        delay = min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2 ** (self.failures - 1))
+        self.retry_at = time.monotonic() + delay
+        self.dirty.set()  # retried even if nobody edits again
+        message = f"{type(error).__name__}: {error}"
+        if message != self.last_error:
+            log.error("re-indexing sops/ failed (%s); retrying in %.0f s, then less often", message, delay,
+                      exc_info=error)
+            self.last_error = message
+        else:
+            log.debug("re-indexing sops/ still failing (%d attempts); next in %.0f s", self.failures, delay)
 
     def stop(self) -> None:
         self.stopping.set()

@@ -59,8 +59,57 @@ class EventKind(StrEnum):
     TASK_ESCALATED = "task_escalated"
     TASK_REROUTED_AWAY = "task_rerouted_away"
     PERSON_AWAY = "person_away"
+    # executable workflows (opsys/work/workflows.py)
+    WORKFLOW_STEP_OPENED = "workflow_step_opened"
+    CLIENT_ADDED = "client_added"
     # the periodic jobs
     JOBS_RUN = "jobs_run"
+    # follow-up sequences (opsys/followup/)
+    SEQUENCE_ENROLLED = "sequence_enrolled"
+    SEQUENCE_STEP = "sequence_step"
+    SEQUENCE_EXITED = "sequence_exited"
+    SEQUENCE_DONE = "sequence_done"
+    JOB_CLOSED = "job_closed"
+    REPLY_CLASSIFIED = "reply_classified"
+    # mailboxes (opsys/intake/mail_fetch.py, mail_reconcile.py)
+    MAIL_FETCHED = "mail_fetched"
+    MAILBOX_UNREACHABLE = "mailbox_unreachable"
+    MAILBOX_RESYNC = "mailbox_resync"
+    MAIL_RECONCILED = "mail_reconciled"
+    MAIL_REFETCH = "mail_refetch"
+    # the founder's page
+    JUDGMENT_CLASSIFIED = "judgment_classified"
+    FOUNDER_ITEM_ACKNOWLEDGED = "founder_item_acknowledged"
+    FOUNDER_DIGEST_QUEUED = "founder_digest_queued"
+    # documents that disagree (invoices, timesheets, measurement sheets)
+    DOCUMENT_STORED = "document_stored"
+    DOCUMENT_MISMATCH = "document_mismatch"
+    DOCUMENT_MISMATCH_RESOLVED = "document_mismatch_resolved"
+    DOCUMENT_NEEDS_CHECK = "document_needs_check"
+    DOCUMENT_CHECKED = "document_checked"
+    # threads and what a mail means (opsys/intake/thread_steps.py)
+    THREAD_REPLY = "thread_reply"
+    RESUBMISSION_JOINED = "resubmission_joined"
+    MAIL_SENT_RECORDED = "mail_sent_recorded"
+    AUTO_REPLY_RECEIVED = "auto_reply_received"
+    MAIL_BOUNCED = "mail_bounced"
+    UNSUBSCRIBED = "unsubscribed"
+    MAIL_ALREADY_STORED = "mail_already_stored"
+    # outbound mail and drafts (opsys/work/mail.py, opsys/notify/mail_out.py)
+    MAIL_QUEUED = "mail_queued"
+    MAIL_REFUSED = "mail_refused"
+    MAIL_SENT = "mail_sent"
+    MAIL_SEND_FAILED = "mail_send_failed"
+    MAIL_WRITTEN = "mail_written"
+    MAIL_COPY_FAILED = "mail_copy_failed"
+    DRAFT_MADE = "draft_made"
+    DRAFT_APPROVED = "draft_approved"
+    DRAFT_EDITED = "draft_edited"
+    DRAFT_REJECTED = "draft_rejected"
+    # labels checked against the evidence and corrected by people (opsys/intake/label_steps.py)
+    LABEL_CHECKED = "label_checked"
+    INQUIRY_RELABELLED = "inquiry_relabelled"
+    CONTACT_MISSING = "contact_missing"
 
 
 class Decider(StrEnum):

@@ -36,3 +36,25 @@ class MailSpec:
     contact_id: int | None = None
     in_reply_to: str | None = None  # Message-ID this answers, for threading
     not_before: datetime | None = None  # earliest send time; the sender also keeps sending windows
+    timezone: str | None = None  # the contact's IANA timezone when known: sending windows follow it
+
+
+# -- drafts (outbox helper): a mail composed from a template, personalised by the local LLM --------------------
+
+GuardCheck = tuple[str, bool, str]  # (guard name, passed, what it found)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A mail body with how it was made: the LLM's text only when every guard passed, else the plain template."""
+
+    text: str
+    used_llm: bool
+    model: str | None  # the GGUF file name asked, None when no LLM was asked
+    prompt_hash: str | None  # sha256 of the exact prompt and settings, to reproduce or compare drafts
+    guards: tuple[GuardCheck, ...] = ()
+    fallback_reason: str | None = None  # why the plain template was used, None when the LLM's draft was
+
+    @property
+    def failed_guards(self) -> tuple[str, ...]:
+        return tuple(name for name, passed, _ in self.guards if not passed)

@@ -52,6 +52,21 @@ def _tokens(text: str | None, client: bool) -> list[str]:
     return [w for w in words if not (client and _LEGAL.fullmatch(w))]
 
 
+def _typo(ta: list[str], tb: list[str]) -> bool:
+    """The same words but for a typo in a long one: `Websit refresh` is `Website refresh`; a short word or a
+    number differs for real (`Phase 1`/`Phase 2`, `east`/`west`, `Unit 4`/`Unit 5` are other jobs)."""
+    if len(ta) != len(tb):
+        return False
+    typos = 0
+    for a, b in zip(ta, tb):
+        if a == b:
+            continue
+        if min(len(a), len(b)) < 5 or any(c.isdigit() for c in a + b) or fuzz.ratio(a, b) < 80:
+            return False
+        typos += 1
+    return typos <= 1
+
+
 def _same_name(a: str | None, b: str | None, client: bool = False) -> bool:
     """Same client or project: equal but for case, punctuation, a typo, a legal suffix, or a code or date
     added (`P-204 Website refresh`, `Website refresh - March 2026`); `Retainer Website refresh` is another."""
@@ -60,7 +75,9 @@ def _same_name(a: str | None, b: str | None, client: bool = False) -> bool:
         ka, kb = " ".join(_LEGAL.sub(" ", ka).split()), " ".join(_LEGAL.sub(" ", kb).split())
     if not ka or not kb:
         return False
-    if ka == kb or (min(len(ka), len(kb)) >= 8 and fuzz.ratio(ka, kb) >= 92):
+    if ka == kb:
+        return True
+    if _typo(ka.split(), kb.split()):
         return True
     ta, tb = _tokens(a, client), _tokens(b, client)
     short, long_ = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
@@ -132,6 +149,11 @@ def _pick_project(found: DocumentSet, notes: list[str], name_match: float) -> No
     found.matched_by = "client, and the project whose work the lines bill"
     notes.append(f"invoice {found.invoice.number} names no project and client {found.invoice.client!r} has "
                  f"{len(groups)}; compared with {first!r}, whose tasks its lines bill")
+
+
+def belongs_to(inv: Invoice, client: str | None, project: str | None) -> bool:
+    """Whether a sheet's client and job/project are the invoice's (intake asks it to find what a new sheet touches)."""
+    return _for_invoice(inv, client, project)
 
 
 def _for_invoice(inv: Invoice, client: str | None, project: str | None) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from opsys.config.models import ClientAccount, SystemMap
+from opsys.config.models import ClientAccount, Currency, SystemMap
 from opsys.records import Lead, Score, Signal
 from opsys.rules.budget import extract_budget
 from opsys.rules.company import extract_company_size
@@ -29,6 +29,17 @@ def _phrase_pattern(phrase: str) -> re.Pattern:
 
 def _money(x: float) -> str:
     return f"{x:,.0f}"
+
+
+def in_base_currency(amount: float, currency: str | None, rates: Currency) -> tuple[float, str]:
+    """The amount in scoring.yml's base currency, and the conversion as shown (empty when none was needed).
+    An unknown currency is compared as written, and the reason says so."""
+    if not currency or currency == rates.base:
+        return amount, ""
+    rate = rates.rates.get(currency)
+    if rate is None:
+        return amount, f" (no rate for {currency} in scoring.yml currency.rates: compared as {rates.base})"
+    return amount * rate, f" = {_money(amount * rate)} {rates.base} at {rate:g}"
 
 
 def score_lead(lead: Lead, client: ClientAccount | None, m: SystemMap, now: datetime) -> Score:
@@ -64,9 +75,10 @@ def score_lead(lead: Lead, client: ClientAccount | None, m: SystemMap, now: date
     if budget is None:
         signals.append(Signal("budget", 0, "no budget mentioned"))
     else:
-        band = next((b for b in s.budget if budget.low >= b.min), None)
+        amount, converted = in_base_currency(budget.low, budget.currency, s.currency)
         cur = f" {budget.currency}" if budget.currency else ""
-        shown = f'budget "{budget.matched}" read as {_money(budget.low)}{cur}'
+        shown = f'budget "{budget.matched}" read as {_money(budget.low)}{cur}{converted}'
+        band = next((b for b in s.budget if amount >= b.min), None)
         if band is None:
             signals.append(Signal("budget", 0, f"{shown}, below every band"))
         else:

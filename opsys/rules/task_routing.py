@@ -12,6 +12,8 @@ Strategies among the people of a role:
                   stored by the caller), so a burst is shared in turns
     sticky        whoever handled the contact last, else the client's account manager
     skills        people whose `skills` include the work's service
+A workflow step's `role` (in the task's inputs) replaces the matching rule's role, with the rule's
+strategy; with no rule matching, the least-loaded of that role takes it.
 Nobody away gets new work. When everyone eligible is full or away the overflow owner takes it and
 the task is *parked* (re-offered by re-dispatch); when the overflow owner is away too it waits
 unassigned.
@@ -41,6 +43,9 @@ class Load:
     hours: float = 0.0
 
 
+_NO_LOAD = Load()
+
+
 @dataclass(frozen=True)
 class RoutingState:
     """What routing reads besides the map: loads, cursors, the contact's past owners, who is away."""
@@ -50,6 +55,7 @@ class RoutingState:
     previous_owners: tuple[str, ...] = ()  # this contact's earlier owners, newest first
     away: Mapping[str, str] = field(default_factory=dict)  # person id -> why (e.g. "away until 2026-12-02")
     effort_hours: float = 0.0  # the new work's effort, checked against weekly_hours
+    explain: bool = True  # False: skip the per-candidate explanation (replay compares owners and reasons only)
 
     @classmethod
     def from_counts(cls, counts: Mapping[str, int]) -> "RoutingState":
@@ -58,10 +64,12 @@ class RoutingState:
 
 
 def away_today(m: SystemMap, now: datetime, extra: Mapping[str, list[AwayPeriod]] | None = None) -> dict[str, str]:
-    """Who is away on today's date in the firm's timezone: team.yml `away` plus `opsys away` periods."""
-    today = now.astimezone(ZoneInfo(m.team.firm.timezone)).date()
+    """Who is away on today's date (in their own timezone, else the firm's): team.yml `away` plus
+    `opsys away` periods."""
+    firm_today = now.astimezone(ZoneInfo(m.team.firm.timezone)).date()
     out: dict[str, str] = {}
     for p in m.team.people:
+        today = now.astimezone(ZoneInfo(p.timezone)).date() if p.timezone else firm_today  # their own date
         for a in [*p.away, *((extra or {}).get(p.id, []))]:
             if a.covers(today):
                 out[p.id] = f"away until {a.until}" + (f" ({a.note})" if a.note else "")
@@ -88,10 +96,17 @@ def route_inputs(inputs: dict[str, object], m: SystemMap, state: RoutingState,
             inputs["loads"] = {}
             return RouteDecision(rule.name, rule.action, None, f"{head}: kept as spam, nobody assigned.", inputs,
                                  {"strategy": None, "candidates": [], "parked": False})
-        choice = choose_owner(rule.assign, rule.name, client, state, m, overflow, inputs.get("service"))  # type: ignore[arg-type]
+        assign, head = _step_role(rule.assign, inputs.get("role"), head)  # type: ignore[arg-type]
+        choice = choose_owner(assign, rule.name, client, state, m, overflow, inputs.get("service"))  # type: ignore[arg-type]
         inputs["loads"] = choice.loads
         return RouteDecision(rule.name, rule.action, choice.owner_id, f"{head}: {choice.how}.", inputs,
                              choice.explanation())
+    role = inputs.get("role")
+    if isinstance(role, str) and role:  # a workflow step names who does it even when no rule speaks of it
+        choice = choose_owner(Assign(role=role), NO_RULE, client, state, m, overflow, inputs.get("service"))  # type: ignore[arg-type]
+        inputs["loads"] = choice.loads
+        return RouteDecision(NO_RULE, "queue", choice.owner_id, f"No routing rule matched ({_summary(inputs)}); "
+                             f"the workflow step names role {role}: {choice.how}.", inputs, choice.explanation())
     chooser = _Chooser(state, m, overflow)
     inputs["loads"] = {overflow.id: state.loads.get(overflow.id, Load()).count}
     if overflow.id in state.away:
@@ -104,6 +119,15 @@ def route_inputs(inputs: dict[str, object], m: SystemMap, state: RoutingState,
     return RouteDecision(NO_RULE, "queue", owner, f"No routing rule matched ({_summary(inputs)}), {how}.", inputs,
                          {"strategy": "overflow", "candidates": chooser.candidates, "parked": True,
                           "tie_break": None, "cursor": None})
+
+
+def _step_role(assign: Assign, role: str | None, head: str) -> tuple[Assign, str]:
+    """A workflow step's `role` replaces the rule's target (its strategy stays): the map says who does it."""
+    if not role or (assign.role == role and not assign.person):
+        return assign, head
+    strategy = "least_loaded" if assign.person else assign.strategy
+    return (Assign(role=role, strategy=strategy, account_manager=assign.account_manager),
+            f"{head}, role {role} from the workflow step")
 
 
 def holds(when: When, inputs: Mapping[str, object], hot_threshold: int) -> str | None:
@@ -177,7 +201,7 @@ class _Chooser:
         self._seen: dict[str, bool] = {}
 
     def load(self, p: Person) -> Load:
-        return self.state.loads.get(p.id, Load())
+        return self.state.loads.get(p.id, _NO_LOAD)
 
     def fraction(self, p: Person) -> str:
         return f"{self.load(p).count}/{p.capacity}"
@@ -198,11 +222,12 @@ class _Chooser:
         if p.id in self._seen:
             return self._seen[p.id]
         load, why = self.load(p), self.blocker(p)
-        self.loads[p.id] = {"open": load.count, "capacity": p.capacity}
-        self.candidates.append({"person": p.id, "open": load.count, "capacity": p.capacity,
-                                "open_hours": round(load.hours, 2), "weekly_hours": p.weekly_hours,
-                                "available": p.id not in self.state.away, "eligible": why is None,
-                                "why_not": why})
+        if self.state.explain:
+            self.loads[p.id] = {"open": load.count, "capacity": p.capacity}
+            self.candidates.append({"person": p.id, "open": load.count, "capacity": p.capacity,
+                                    "open_hours": round(load.hours, 2), "weekly_hours": p.weekly_hours,
+                                    "available": p.id not in self.state.away, "eligible": why is None,
+                                    "why_not": why})
         self._seen[p.id] = why is None
         return why is None
 
@@ -213,10 +238,10 @@ class _Chooser:
         return load.count / p.capacity if p.capacity else 1.0
 
     def least_loaded(self, free: list[Person]) -> tuple[Person, str | None]:
-        order = {p.id: i for i, p in enumerate(self.m.team.people)}
-        ranked = sorted(free, key=lambda p: (self.share(p), self.load(p).count, order[p.id]))
-        best = ranked[0]
-        tied = [p for p in ranked[1:] if (self.share(p), self.load(p).count) == (self.share(best), self.load(best).count)]
+        # `free` is in team.yml order and the sort is stable: team.yml order breaks ties
+        keyed = sorted(((self.share(p), self.load(p).count), i, p) for i, p in enumerate(free))
+        best_key, _, best = keyed[0]
+        tied = [p for key, _, p in keyed[1:] if key == best_key]
         tie = f"tie with {', '.join(p.id for p in tied)}: team.yml order" if tied else None
         return best, tie
 
@@ -231,7 +256,7 @@ def choose_owner(assign: Assign, rule_name: str, client: ClientAccount | None, s
         return OwnerChoice(p.id, how, c.loads, c.candidates, strategy, False, tie, cursor)
 
     def to_overflow(cause: str) -> OwnerChoice:
-        already = overflow.id in c.loads
+        already = overflow.id in c._seen
         ok = c.look(overflow)
         if overflow.id in state.away:
             return OwnerChoice(None, f"{cause}; the overflow owner {overflow.name} is {state.away[overflow.id]} "

@@ -192,6 +192,8 @@ _PATTERNS: list[tuple[re.Pattern, Reader]] = [
     (re.compile(r"\b(?:by |before |until |end of |the end of |within |in )?next week\b", re.I), lambda m, t: 14),
     (re.compile(r"\b(?:by |before |until |in |within |over |during |for )?(?:the )?(?:(?P<next>next )|this |"
                 r"(?:the )?end of (?:the |this )?|current )month\b", re.I), _month_rel),
+    (re.compile(r"\b(?:by|before|until|at) (?:the )?month[- ]end\b", re.I),
+     lambda m, t: _end_of_month(t.year, t.month)),
     (re.compile(r"\b(?:by |before |until |in |within |during |for )?(?:the )?(?:(?P<next>next )|this |"
                 r"(?:the )?end of (?:the |this )?|current )quarter\b", re.I), _quarter_rel),
     (re.compile(r"\b(?:(?:the )?end of (?:the |this )?year|year[- ]end(?:\s+(?:of\s+)?(?P<year2>20\d\d))?|"

@@ -32,6 +32,8 @@ from opsys.sources.fields import EMAIL_ADDRESS, STRUCTURED_FIELDS, canonical_fie
 from opsys.sources.html_text import read_html
 from opsys.sources.limits import BODY_MAX, SUBJECT_MAX
 from opsys.sources.mail_auth import auth_fields
+from opsys.sources.mail_headers import meaning_fields
+from opsys.sources.reply_split import split_reply
 
 _PARSER = BytesParser(policy=policy.default)
 _FIX_SAVE = "save the mail from your mail client as .eml (the file starts with headers like From:, To:, Subject:)"
@@ -103,6 +105,8 @@ def parse_email(data: bytes, name: str) -> InboundMessage:
     fields.update(auth_fields(list(msg.raw_items()), _address(headers.get("from", ""), hint)[1]))
     # Four times the kept length: encoded words are longer than their text, and the rest is cut anyway.
     subject = _decode_words(headers.get("subject", "")[:4 * SUBJECT_MAX + 200], hint, warnings, "the Subject")
+    if "notification_from" not in fields:  # a form robot's mail is the form, not a reply
+        body = _new_text(body, subject, fields)
     return InboundMessage(
         channel="email",
         source_name=name,
@@ -117,6 +121,16 @@ def parse_email(data: bytes, name: str) -> InboundMessage:
         fields=fields,
         warnings=warnings,
     )
+
+
+def _new_text(body: str, subject: str, fields: dict[str, str]) -> str:
+    """Only what the sender wrote now is classified and scored; the quote and signature stay in `fields`."""
+    forwarded = subject.strip().lower().startswith(("fw:", "fwd:", "wg:", "tr:"))
+    reply = split_reply(body, forwarded=forwarded)
+    if reply.split:
+        fields.update({k: v for k, v in (("quoted_text", reply.quoted[:2000]), ("signature", reply.signature),
+                                         ("quote_header", reply.quote_header)) if v})
+    return reply.new_text
 
 
 def _contact(
@@ -537,4 +551,5 @@ def _hints(msg: Message, headers: dict[str, str]) -> dict[str, str]:
     message_id = " ".join(_clean(headers.get("message-id", "")).split())
     if message_id:
         hints["message_id"] = message_id
+    hints.update(meaning_fields(msg, headers))  # threading, auto-reply and delivery-report facts
     return hints

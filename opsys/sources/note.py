@@ -76,10 +76,16 @@ def parse_note(data: bytes, name: str) -> InboundMessage:
 
     who = values.get("name") or values.get("phone") or values.get("email")
     if not who:
-        raise SourceError(
-            name, "the note does not say who it is about: no Caller, Phone or Email line",
-            "add a `Caller:` and `Phone:` line at the top, then a blank line, then the note", field="Caller",
-        )
+        # still a lead: the person who logged it forgot the caller; intake asks them to add it
+        if not body.strip():
+            raise SourceError(
+                name, "the note does not say who it is about (no Caller, Phone or Email line) nor what was said",
+                "add a `Caller:` and `Phone:` line at the top, then a blank line, then the note", field="Caller",
+            )
+        warnings.append("the note does not say who it is about (no Caller, Phone or Email line): stored without "
+                        "contact details; whoever logged it is asked to add them")
+        fields["contact_missing"] = "true"
+        who = "caller not recorded"
     channel = _channel(values, warnings)
     for key in ("logged_by", "referred_by", *STRUCTURED_FIELDS):
         if values.get(key):

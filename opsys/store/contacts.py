@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from opsys.store.events import utcnow
 
@@ -73,3 +74,34 @@ def get_contact(db: sqlite3.Connection, contact_id: int) -> sqlite3.Row | None:
 def count_contacts(db: sqlite3.Connection) -> int:
     """How many people the store knows (after deduplication)."""
     return int(db.execute("SELECT COUNT(*) FROM contacts").fetchone()[0])
+
+
+# -- consent (threads helper): follow-up stops every sequence of a contact whose consent is not "ok" --------
+
+CONSENTS = ("ok", "unsubscribed", "undeliverable")
+
+
+def _consent_at(at: datetime) -> str:
+    if at.tzinfo is None:
+        raise ValueError(f"consent time {at!r} has no timezone; pass an aware datetime (UTC)")
+    return at.astimezone(UTC).isoformat()
+
+
+def mark_unsubscribed(db: sqlite3.Connection, contact_id: int, at: datetime, source: str) -> bool:
+    """They asked to hear no more: recorded once (True when it changed), never undone by a later bounce."""
+    cur = db.execute("UPDATE contacts SET consent = 'unsubscribed', consent_at = ?, consent_source = ?, updated_at = ?"
+                     " WHERE id = ? AND consent != 'unsubscribed'", (_consent_at(at), source, utcnow(), contact_id))
+    return cur.rowcount > 0
+
+
+def mark_undeliverable(db: sqlite3.Connection, contact_id: int, at: datetime, source: str) -> bool:
+    """Mail to the address bounced (True when it changed); an unsubscribe stays what it is."""
+    cur = db.execute("UPDATE contacts SET consent = 'undeliverable', consent_at = ?, consent_source = ?, updated_at = ?"
+                     " WHERE id = ? AND consent = 'ok'", (_consent_at(at), source, utcnow(), contact_id))
+    return cur.rowcount > 0
+
+
+def consent_of(db: sqlite3.Connection, contact_id: int) -> str:
+    """"ok", "unsubscribed" or "undeliverable" (an unknown contact is "ok": nothing says otherwise)."""
+    r = db.execute("SELECT consent FROM contacts WHERE id = ?", (contact_id,)).fetchone()
+    return r[0] if r else "ok"

@@ -10,25 +10,20 @@ import json
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from opsys.config.calendar_models import AwayPeriod
 from opsys.records.tasks import ContextPack, Task
 from opsys.rules.task_routing import Load
-
-OPEN = ("open", "waiting")
+from opsys.store.times import from_iso as _dt, to_iso
 
 
 def _iso(dt: datetime | None) -> str | None:
-    return None if dt is None else dt.astimezone(UTC).isoformat(timespec="seconds")
+    return None if dt is None else to_iso(dt, seconds=True)
 
 
-def _dt(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    dt = datetime.fromisoformat(text)
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+OPEN = ("open", "waiting")
 
 
 @dataclass(frozen=True)
@@ -118,13 +113,11 @@ def list_tasks(db: sqlite3.Connection, *, person: str | None = None, statuses: I
 
 def open_loads(db: sqlite3.Connection, default_effort: Mapping[str, float] | None = None) -> dict[str, Load]:
     """Each owner's open tasks and open effort in hours (an empty effort counts the kind's default)."""
-    out: dict[str, list[float]] = {}
-    for r in db.execute("SELECT owner_id, kind, COUNT(*), SUM(COALESCE(effort_hours, 0)),"
-                        " SUM(effort_hours IS NULL) FROM tasks WHERE status IN ('open', 'waiting')"
-                        " AND owner_id IS NOT NULL GROUP BY owner_id, kind"):
-        acc = out.setdefault(r[0], [0, 0.0])
-        acc[0] += r[2]
-        acc[1] += r[3] + r[4] * (default_effort or {}).get(r[1], 0.0)
+    # task_loads is kept by triggers (migration m006_routing): one row per person here, not every open task
+    out = {r[0]: [r[1], r[2]] for r in db.execute(
+        "SELECT owner_id, SUM(open), SUM(hours) FROM task_loads WHERE open > 0 GROUP BY owner_id")}
+    for r in db.execute("SELECT owner_id, kind, unsized FROM task_loads WHERE unsized > 0"):
+        out[r[0]][1] += r[2] * (default_effort or {}).get(r[1], 0.0)
     return {k: Load(int(v[0]), round(v[1], 4)) for k, v in out.items()}
 
 
@@ -279,3 +272,150 @@ def contact_summary(db: sqlite3.Connection, contact_id: int) -> dict[str, Any] |
 
 def last_event_id(db: sqlite3.Connection) -> int:
     return int(db.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0])
+
+
+# --- executable workflows ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """An audit-log event as the workflow triggers read it."""
+
+    id: int
+    kind: str
+    subject_type: str | None
+    subject_id: str | None
+    decision: dict[str, Any]
+
+
+def events_after(db: sqlite3.Connection, after_id: int, kinds: Iterable[str]) -> list[LoggedEvent]:
+    """Events of `kinds` newer than `after_id`, oldest first."""
+    kinds = list(kinds)
+    return [LoggedEvent(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in db.execute(
+        f"SELECT id, kind, subject_type, subject_id, decision_json FROM events WHERE id > ?"
+        f" AND kind IN ({', '.join('?' * len(kinds))}) ORDER BY id", (after_id, *kinds))]
+
+
+def event_cursor(db: sqlite3.Connection, name: str) -> int | None:
+    """The last event id the reader `name` has handled; None before its first run."""
+    r = db.execute("SELECT event_id FROM event_cursors WHERE name = ?", (name,)).fetchone()
+    return None if r is None else int(r[0])
+
+
+def set_event_cursor(db: sqlite3.Connection, name: str, event_id: int, at: datetime) -> None:
+    db.execute("INSERT INTO event_cursors (name, event_id, updated_at) VALUES (?, ?, ?) ON CONFLICT(name)"
+               " DO UPDATE SET event_id = excluded.event_id, updated_at = excluded.updated_at",
+               (name, event_id, _iso(at)))
+
+
+def claim_workflow_run(db: sqlite3.Connection, workflow_id: str, step_id: str, subject: tuple[str, str],
+                       contact_id: int | None, event_id: int, at: datetime) -> int | None:
+    """The run's id when this step has not run for this subject yet (and now has); None when it has."""
+    cur = db.execute("INSERT OR IGNORE INTO workflow_runs (workflow_id, step_id, subject_type, subject_id,"
+                     " contact_id, event_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     (workflow_id, step_id, subject[0], str(subject[1]), contact_id, event_id, _iso(at)))
+    return int(cur.lastrowid) if cur.rowcount else None
+
+
+def set_run_task(db: sqlite3.Connection, run_id: int, task_id: int) -> None:
+    db.execute("UPDATE workflow_runs SET task_id = ? WHERE id = ?", (task_id, run_id))
+
+
+@dataclass(frozen=True)
+class WorkflowRun:
+    workflow_id: str
+    step_id: str
+    subject_type: str
+    subject_id: str
+    contact_id: int | None
+    task_id: int | None
+
+
+def runs_of_tasks(db: sqlite3.Connection, task_ids: Iterable[int]) -> dict[int, WorkflowRun]:
+    """The workflow step each of these tasks was opened by (tasks opened otherwise are absent)."""
+    ids = [int(t) for t in task_ids]
+    if not ids:
+        return {}
+    rows = db.execute(f"SELECT workflow_id, step_id, subject_type, subject_id, contact_id, task_id FROM workflow_runs"
+                      f" WHERE task_id IN ({', '.join('?' * len(ids))})", ids)
+    return {r[5]: WorkflowRun(*r) for r in rows}
+
+
+def workflow_runs(db: sqlite3.Connection) -> list[WorkflowRun]:
+    return [WorkflowRun(*r) for r in db.execute(
+        "SELECT workflow_id, step_id, subject_type, subject_id, contact_id, task_id FROM workflow_runs ORDER BY id")]
+
+
+def deal_by_subject(db: sqlite3.Connection, subject_id: str) -> dict[str, Any] | None:
+    """A deal by its event subject `crm:external_id`: name, stage, value, company, linked contact."""
+    crm, _, ext = subject_id.partition(":")
+    r = db.execute("SELECT name, stage, value, company, owner, lead_contact_id FROM crm_deals"
+                   " WHERE crm = ? AND external_id = ?", (crm, ext)).fetchone()
+    return None if r is None else dict(zip(("name", "stage", "value", "company", "owner", "contact_id"), tuple(r)))
+
+
+def inquiry_brief(db: sqlite3.Connection, inquiry_id: int) -> dict[str, Any] | None:
+    r = db.execute("SELECT contact_id, subject, service, channel FROM inquiries WHERE id = ?",
+                   (inquiry_id,)).fetchone()
+    return None if r is None else dict(zip(("contact_id", "subject", "service", "channel"), tuple(r)))
+
+
+def known_clients(db: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in db.execute("SELECT name FROM known_clients")}
+
+
+def add_known_clients(db: sqlite3.Connection, names: Iterable[str], at: datetime) -> None:
+    db.executemany("INSERT OR IGNORE INTO known_clients (name, seen_at) VALUES (?, ?)",
+                   [(n, _iso(at)) for n in names])
+
+
+def contacts_brief(db: sqlite3.Connection, contact_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Name, email, phone, company of each contact (for the work pages), in one read."""
+    ids = sorted({int(i) for i in contact_ids})
+    out: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for r in db.execute(f"SELECT id, name, email, phone, company FROM contacts WHERE id IN"
+                            f" ({', '.join('?' * len(chunk))})", chunk):
+            out[r[0]] = {"name": r[1], "email": r[2], "phone": r[3], "company": r[4]}
+    return out
+
+
+# --- replay -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One routing decision of the past, with what it read: a task, or an inquiry that got none (spam)."""
+
+    ref: str  # "task 12" | "inquiry 5"
+    at: datetime
+    title: str
+    kind: str | None  # the task's kind; None for an inquiry without a task
+    subject_type: str
+    contact_id: int | None
+    inputs: dict[str, Any]
+    effort_hours: float | None
+    closed_at: datetime | None
+    rule: str
+    owner_id: str | None
+
+
+def routing_history(db: sqlite3.Connection) -> list[HistoryItem]:
+    """Every task (its stored routing inputs) and every inquiry without a task, oldest first."""
+    out = [HistoryItem(f"task {r[0]}", _dt(r[1]), r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], _dt(r[8]),  # type: ignore[arg-type]
+                       r[9], r[10])
+           for r in db.execute("SELECT id, created_at, title, kind, subject_type, contact_id, routing_inputs_json,"
+                               " effort_hours, closed_at, rule, owner_id FROM tasks")]
+    for r in db.execute(
+            """SELECT i.id, i.received_at, i.subject, i.contact_id, i.category, i.is_lead, i.hot, i.score, i.service,
+                      i.channel, c.client_account, c.tier, i.route_rule, i.owner_id
+               FROM inquiries i JOIN contacts c ON c.id = i.contact_id
+               WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.subject_type = 'inquiry'
+                                 AND t.subject_id = CAST(i.id AS TEXT))"""):
+        inputs = {"category": r[4], "is_lead": bool(r[5]), "hot": bool(r[6]), "score": r[7], "service": r[8],
+                  "channel": r[9], "client": r[10], "client_tier": r[11] or "none"}
+        out.append(HistoryItem(f"inquiry {r[0]}", _dt(r[1]), r[2] or "(no subject)", None, "inquiry", r[3], inputs,  # type: ignore[arg-type]
+                               None, None, r[12], r[13]))
+    out.sort(key=lambda h: (h.at, h.ref))
+    return out

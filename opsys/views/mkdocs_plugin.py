@@ -18,6 +18,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 from opsys.knowledge.sop import AUDIENCES, page_audience
+from opsys.knowledge.template_names import firm_name_of
 from opsys.views.escape import md_cell
 
 log = logging.getLogger("mkdocs.plugins.opsys")
@@ -60,6 +61,9 @@ class OpsysPlugin(BasePlugin[OpsysPluginConfig]):
         if self.config.semantic_search:
             config.extra_javascript.append("assets/opsys/search.js")
         config.extra_css.append("assets/opsys/opsys.css")
+        firm = firm_name_of(self.root)  # the site is the firm's; mkdocs.yml's site_name is only the fallback
+        if firm:
+            config.site_name = f"{firm} — operations"
         return config
 
     # -- files -----------------------------------------------------------------------------------
@@ -147,7 +151,8 @@ class OpsysPlugin(BasePlugin[OpsysPluginConfig]):
 
         out = []
         pages = self.root / "var" / "pages"
-        for path in sorted(pages.glob("*.md")) if pages.is_dir() else []:
+        # var/pages/work/<person>.md: each person's "My work" page (opsys/views/work_pages.py)
+        for path in sorted(pages.glob("*.md")) + sorted(pages.glob("work/*.md")) if pages.is_dir() else []:
             fm, _, _ = split_frontmatter(path.read_text(encoding="utf-8", errors="replace"))
             try:
                 import yaml
@@ -156,7 +161,7 @@ class OpsysPlugin(BasePlugin[OpsysPluginConfig]):
             except Exception:
                 meta = {}
             if page_audience(meta if isinstance(meta, dict) else {}, generated=True) in self._visible():
-                out.append((f"generated/{path.name}", path))
+                out.append((f"generated/{path.relative_to(pages).as_posix()}", path))
         notebooks = self.root / "notebooks"
         for path in sorted(notebooks.rglob("*.md")) if notebooks.is_dir() else []:
             out.append((f"notebooks/{path.relative_to(notebooks).as_posix()}", path))

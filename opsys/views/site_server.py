@@ -224,6 +224,14 @@ class _Handler(SimpleHTTPRequestHandler):
             return self._search(parts.query)
         return super().do_GET()
 
+    def do_POST(self) -> None:  # noqa: N802 — the signed web-form endpoint, views/intake_api.py
+        if urlsplit(self.path).path.rstrip("/") != "/api/intake":
+            self.send_error(HTTPStatus.METHOD_NOT_ALLOWED, "Only POST /api/intake is accepted")
+            return
+        from opsys.views.intake_api import respond
+
+        respond(self, self.intake.handle(self.headers, self.rfile.read))
+
     def send_head(self):
         refusal = self.root.refusal()
         if refusal:
@@ -350,7 +358,10 @@ def make_server(ws: Workspace, site: Path, port: int = 8000, model: str = "bundl
     limits = limits or ServeLimits()
     service = SearchService(ws, model, audience)
     root = SiteRoot(site, audience)
-    handler = type("Handler", (_Handler,), {"service": service, "root": root, "limits": limits})
+    from opsys.views.intake_api import IntakeEndpoint
+
+    handler = type("Handler", (_Handler,), {"service": service, "root": root, "limits": limits,
+                                            "intake": IntakeEndpoint.for_workspace(ws)})
     server = SiteHTTPServer((host, port), partial(handler, directory=str(site)), limits)
     server.search_service = service  # type: ignore[attr-defined]
     server.site_root = root  # type: ignore[attr-defined]

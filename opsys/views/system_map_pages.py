@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from opsys.config.models import SystemMap
+from opsys.config.workflow_models import Step, Workflow
 from opsys.views.escape import md_cell
 
 PREFIX = "system-map/"
+# Drawn at their natural size with 16 px labels (the column scrolls sideways when a graph is wide):
+# scaled to fit a 720 px column, the labels of a wide graph shrank to ~6 px.
+MERMAID_INIT = '%%{init: {"flowchart": {"useMaxWidth": false}, "themeVariables": {"fontSize": "16px"}}}%%'
 
 
 def mermaid_label(text: object, limit: int = 80) -> str:
@@ -25,7 +29,9 @@ def _node_id(key: str) -> str:
 
 
 def data_flow_diagram(m: SystemMap) -> str:
-    lines = ["```mermaid", "flowchart LR"]
+    """Top to bottom: sources above opsys, where it writes below — a firm's dozen tools side by side
+    would not fit the column at a legible size."""
+    lines = ["```mermaid", MERMAID_INIT, "flowchart TD"]
     lines.append(f'  {_node_id("opsys")}(["{mermaid_label("opsys")}"])')
     for key, tool in m.tools.tools.items():
         lines.append(f'  {_node_id(key)}["{mermaid_label(tool.name)}"]')
@@ -35,19 +41,56 @@ def data_flow_diagram(m: SystemMap) -> str:
     return "\n".join(lines)
 
 
-def workflow_diagram(steps: list[str], trigger: str) -> str:
-    lines = ["```mermaid", "flowchart TD", f'  t(["{mermaid_label(trigger)}"])']
+def workflow_diagram(steps: list[Step], trigger: str) -> str:
+    """Steps top to bottom; an automated step is a rounded node marked `auto`, its event on the arrow
+    into it (a `task_done` arrow comes from the step it waits for), styled by the `automated` class."""
+    lines = ["```mermaid", MERMAID_INIT, "flowchart TD", f'  t(["{mermaid_label(trigger)}"])']
+    ids = {s.id: i for i, s in enumerate(steps) if s.id}
     prev = "t"
+    auto: list[str] = []
     for i, step in enumerate(steps):
-        lines.append(f'  s{i}["{mermaid_label(step)}"]')
-        lines.append(f"  {prev} --> s{i}")
+        if step.automated:
+            extra = f" · {step.task_kind}" + (f" · {step.role}" if step.role else "") + (
+                f" · due {step.due}" if step.due else "")
+            lines.append(f'  s{i}("{mermaid_label(f"auto: {step.text}{extra}", 140)}")')
+            auto.append(f"s{i}")
+            head, arg = step.trigger
+            source = f"s{ids[arg]}" if head == "task_done" and arg in ids else prev
+            event = "done" if head == "task_done" else step.when
+            lines.append(f'  {source} -->|"{mermaid_label(event, 40)}"| s{i}')
+            if source != prev:
+                lines.append(f"  {prev} -.-> s{i}")
+        else:
+            lines.append(f'  s{i}["{mermaid_label(step.text)}"]')
+            lines.append(f"  {prev} --> s{i}")
         prev = f"s{i}"
+    if auto:
+        lines.append("  classDef automated fill:#e3f2fd,stroke:#1565c0,stroke-width:2px")
+        lines.append(f"  class {','.join(auto)} automated")
     lines.append("```")
     return "\n".join(lines)
 
 
+def steps_table(w: Workflow, sops: dict[str, tuple[str, str]]) -> list[str]:
+    """Which steps opsys runs by itself: the event, the task, who, when due, the SOP."""
+    rows = [s for s in w.steps if s.automated]
+    if not rows:
+        return []
+    out = ["**Automated steps** (opsys opens the task by itself, once per deal, inquiry or client):\n",
+           "| step | when | task | who | due | effort | SOP |", "|---|---|---|---|---|---|---|"]
+    for s in rows:
+        sop = s.sop or ""
+        title, rel = sops.get(sop.partition("#")[0], (sop, ""))
+        anchor = f"#{sop.partition('#')[2]}" if "#" in sop else ""
+        link = f"[{md_cell(title)}](../{rel}{anchor})" if rel else (md_cell(sop) or "the kind's")
+        out.append(f"| `{md_cell(s.id)}` {md_cell(s.text, 120)} | `{md_cell(s.when)}` | {md_cell(s.task_kind)} | "
+                   f"{md_cell(s.role or 'routing.yml')} | {md_cell(s.due or 'the kind’s respond-within')} | "
+                   f"{f'{s.effort_hours:g} h' if s.effort_hours else 'the kind’s'} | {link} |")
+    return out + [""]
+
+
 def workflows_overview_diagram(m: SystemMap) -> str:
-    lines = ["```mermaid", "flowchart LR"]
+    lines = ["```mermaid", MERMAID_INIT, "flowchart TD"]  # a chain of workflows stays in the column
     for w in m.workflows.workflows:
         lines.append(f'  {_node_id(w.id)}["{mermaid_label(w.name)}"]')
     for w in m.workflows.workflows:
@@ -102,13 +145,15 @@ def _workflows_page(m: SystemMap, sops: dict[str, tuple[str, str]]) -> str:
     rules = {r.name: r for r in m.routing.rules}
     out = ["---\ntitle: Workflows\n---\n", "# Workflows\n",
            "Each workflow from `system_map/workflows.yml`: its trigger, steps, the systems it touches, the "
-           "procedures that document it and the rules that execute it.\n",
+           "procedures that document it and the rules that execute it. Steps marked **auto** (blue, "
+           "rounded) are run by opsys: the event on the arrow opens the step's task.\n",
            workflows_overview_diagram(m) + "\n"]
     names = {k: t.name for k, t in m.tools.tools.items()} | {"opsys": "opsys"}
     for w in m.workflows.workflows:
         out.append(f"## {md_cell(w.name)} {{#{w.id}}}\n")
         out.append(f"**Trigger:** {md_cell(w.trigger, 300)}\n")
         out.append(workflow_diagram(w.steps, w.trigger) + "\n")
+        out += steps_table(w, sops)
         out.append("**Systems:** " + ", ".join(md_cell(names.get(s, s)) for s in w.systems) + "\n")
         if w.sops:
             links = []

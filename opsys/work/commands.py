@@ -13,11 +13,10 @@ from datetime import date, datetime
 from opsys.config.models import SystemMap
 from opsys.records.events import Decider, EventKind
 from opsys.records.tasks import Task
-from opsys.rules.business_time import BusinessTime
 from opsys.store.db import write_transaction
 from opsys.store.events import record_event
 from opsys.store.tasks import add_away, away_periods, get_task, set_owner, set_snooze, set_status
-from opsys.work.opening import alert_person
+from opsys.work.opening import alert_person, business_time
 
 
 class TaskCommandError(ValueError):
@@ -91,7 +90,7 @@ def snooze_task(db: sqlite3.Connection, m: SystemMap, task_id: int, until: datet
         if until <= now:
             raise TaskCommandError(f"{until.isoformat()} is not in the future; snooze until a later time")
         kind = m.tasks.kind(task.kind)
-        due = BusinessTime.for_firm(m.team.firm).add(until, kind.respond_within)
+        due = business_time(m, task.owner_id).add(until, kind.respond_within)
         set_snooze(db, task_id, until, due)
         record_event(db, EventKind.TASK_SNOOZED, decided_by=person(by), subject_type="task", subject_id=task_id,
                      inputs={"until": until.isoformat(), "due_before": task.due_at.isoformat() if task.due_at else None},

@@ -10,8 +10,10 @@ caller's transaction.
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import datetime
 
+from opsys.config.calendar_models import Duration, PersonAvailability
 from opsys.config.models import SystemMap
 from opsys.config.task_models import TaskKind
 from opsys.notify.messages import task_alert
@@ -19,7 +21,7 @@ from opsys.records import RouteDecision
 from opsys.records.events import EventKind, rule
 from opsys.records.tasks import ContextPack, DealContext, Task, TaskSpec
 from opsys.rules.business_time import BusinessTime
-from opsys.rules.task_routing import RoutingState, away_today, route_task
+from opsys.rules.task_routing import RoutingState, away_today, route_inputs
 from opsys.store.events import record_event
 from opsys.store.notifications import queue_task_notification
 from opsys.store.tasks import (
@@ -40,6 +42,26 @@ from opsys.store.tasks import (
 
 def default_efforts(m: SystemMap) -> dict[str, float]:
     return {name: k.effort_hours for name, k in m.tasks.kinds.items()}
+
+
+_TIMES: dict[int, tuple[SystemMap, dict[str | None, BusinessTime]]] = {}
+
+
+def business_time(m: SystemMap, person_id: str | None = None) -> BusinessTime:
+    """The firm's business time, or the person's (their own `timezone` and `working_hours` in team.yml);
+    built once per map, so holidays are computed once and not on every task."""
+    kept = _TIMES.get(id(m))
+    if kept is None or kept[0] is not m:
+        if len(_TIMES) > 8:
+            _TIMES.clear()
+        kept = _TIMES[id(m)] = (m, {None: BusinessTime.for_firm(m.team.firm)})
+    times = kept[1]
+    key = person_id if person_id and any(p.id == person_id and (p.timezone or p.working_hours)
+                                         for p in m.team.people) else None
+    if key not in times:
+        p = m.team.person(key)  # type: ignore[arg-type]
+        times[key] = times[None].for_person(PersonAvailability(timezone=p.timezone, working_hours=p.working_hours))
+    return times[key]
 
 
 def routing_state(db: sqlite3.Connection, m: SystemMap, now: datetime, contact_id: int | None,
@@ -63,17 +85,27 @@ def store_cursor(db: sqlite3.Connection, d: RouteDecision, now: datetime) -> Non
 
 
 def open_task(db: sqlite3.Connection, m: SystemMap, now: datetime, spec: TaskSpec, *,
-              decision: RouteDecision | None = None, notify: bool = True) -> Task:
+              decision: RouteDecision | None = None, notify: bool = True, role: str | None = None,
+              due_in: Duration | None = None, sop: str | None = None, deal: DealContext | None = None,
+              what_to_do: str | None = None) -> Task:
     """Route, store and announce one task. `decision` is given when the producer already routed
     (intake's inquiry route), so one decision owns both; `notify=False` when the producer sends its
-    own alert (intake's hot-lead and escalation alerts)."""
+    own alert (intake's hot-lead and escalation alerts). A workflow step passes its `role` (who does
+    it), `due_in` (business time from now, in the owner's hours), `sop`, `deal` and `what_to_do`."""
     kind = m.tasks.kind(spec.kind)
     effort = spec.effort_hours if spec.effort_hours is not None else kind.effort_hours
-    d = decision or route_task(spec, m, routing_state(db, m, now, spec.contact_id, effort))
+    if decision is None:
+        inputs0: dict[str, object] = spec.routing_inputs() | ({"role": role} if role else {})
+        decision = route_inputs(inputs0, m, routing_state(db, m, now, spec.contact_id, effort))
+    d = decision
     store_cursor(db, d, now)
-    bt = BusinessTime.for_firm(m.team.firm)
-    due = spec.due_at or bt.add(now, kind.respond_within)
+    due = spec.due_at or business_time(m, d.owner_id).add(now, due_in or kind.respond_within)
     context = spec.context or default_context(db, m, spec, kind, d)
+    if sop or deal or what_to_do:
+        context = replace(context, what_to_do=what_to_do or context.what_to_do,
+                          sop=sop.partition("#")[0] if sop else context.sop,
+                          sop_section=(sop.partition("#")[2] or None) if sop else context.sop_section,
+                          deal=deal or context.deal)
     inputs = {k: v for k, v in d.inputs.items() if k != "loads"} | {"task_kind": spec.kind}
     parked = bool(d.explanation.get("parked")) or d.owner_id is None
     tid = insert_task(db, NewTask(

@@ -1,7 +1,8 @@
 """What the jobs do to open work on every run, each step audited:
 
-    close_by_evidence  a later CRM activity or stage change on the contact's deal, or the sender's
-                       reply on the thread, closes a task whose kind lists it in `closes_on`
+    close_by_evidence  a later CRM activity or stage change on the contact's deal, the team's mail to
+                       the contact (Sent folder, outbox) or the sender's reply on the thread, closes a
+                       task whose kind lists it in `closes_on` (`reply` covers both mails)
     redispatch         snoozed tasks wake; urgent open tasks of someone away go to someone else;
                        tasks parked on the overflow owner (or on nobody) are re-offered, highest
                        priority and oldest due first, whenever capacity frees or someone is back
@@ -19,10 +20,10 @@ from datetime import datetime
 from opsys.config.models import SystemMap
 from opsys.records.events import EventKind, rule
 from opsys.records.tasks import Task
-from opsys.rules.business_time import BusinessTime
 from opsys.rules.task_routing import Load, RoutingState, away_today, route_inputs
 from opsys.store.db import write_transaction
 from opsys.store.events import record_event
+from opsys.store.threads import answer_evidence
 from opsys.store.tasks import (
     away_periods,
     crm_evidence,
@@ -34,7 +35,7 @@ from opsys.store.tasks import (
     set_status,
     wake,
 )
-from opsys.work.opening import alert_person, routing_state, rule_role, store_cursor
+from opsys.work.opening import alert_person, business_time, routing_state, rule_role, store_cursor
 
 _EVIDENCE_KINDS = {"crm_activity": "activity_recorded", "deal_stage": "deal_stage_changed", "reply": "reply"}
 
@@ -54,7 +55,9 @@ def close_by_evidence(db: sqlite3.Connection, m: SystemMap, now: datetime) -> li
                 if ev is not None and ev.kind not in wanted:
                     ev = None
             if ev is None and "reply" in wanted and task.subject_type == "inquiry":
-                ev = reply_evidence(db, task.contact_id, int(task.subject_id), task.title)
+                # the team's mail to them (Sent folder, outbox) or their reply to it (store/threads.py)
+                ev = answer_evidence(db, task.contact_id, int(task.subject_id)) or reply_evidence(
+                    db, task.contact_id, int(task.subject_id), task.title)
             if ev is None:
                 continue
             by = f"evidence: {ev.kind} ({ev.ref})"
@@ -133,7 +136,6 @@ class EscalationStep:
 
 def escalate_overdue(db: sqlite3.Connection, m: SystemMap, now: datetime) -> list[EscalationStep]:
     """One ladder step for each open task whose next step is due; every step runs once."""
-    bt = BusinessTime.for_firm(m.team.firm)
     done: list[EscalationStep] = []
     with write_transaction(db):
         away = away_today(m, now, away_periods(db))
@@ -141,6 +143,7 @@ def escalate_overdue(db: sqlite3.Connection, m: SystemMap, now: datetime) -> lis
             kind = m.tasks.kinds.get(task.kind)
             if kind is None or task.due_at is None or task.escalation_level >= len(kind.escalation):
                 continue
+            bt = business_time(m, task.owner_id)  # the owner's hours: late counts in their working time
             at = task.due_at
             for _ in range(task.escalation_level):  # each later step a further respond_within on
                 at = bt.add(at, kind.respond_within)

@@ -34,7 +34,7 @@ def test_bad_value_names_file_line_field_and_value(workspace):
 
 
 def test_unknown_key_is_refused(workspace):
-    _break(workspace.root, "scoring.yml", "hot_threshold: 60", "hot_treshold: 60")
+    _break(workspace.root, "scoring.yml", "\nhot_threshold:", "\nhot_treshold:")
     with pytest.raises(ConfigError) as e:
         load_system_map(workspace.system_map)
     fields = {p.field for p in e.value.problems}

@@ -49,12 +49,12 @@ def test_unknown_ladder_step(workspace):
 def test_routing_rule_naming_an_unknown_task_kind(workspace):
     p, line = _problem(workspace, "routing.yml", "task_kind: [approve_draft, check_anomaly]",
                        "task_kind: [approve_draft, chek_anomaly]")
-    assert p.field == "rules[8].when.task_kind[1]" and "unknown task kind 'chek_anomaly'" in p.message
+    assert p.field == "rules[10].when.task_kind[1]" and "unknown task kind 'chek_anomaly'" in p.message
 
 
 def test_strategy_is_checked(workspace):
     p, _ = _problem(workspace, "routing.yml", "strategy: round_robin", "strategy: random")
-    assert p.field == "rules[7].assign.strategy" and "round_robin" in p.message
+    assert p.field == "rules[9].assign.strategy" and "round_robin" in p.message
 
 
 def test_overlapping_away_periods_name_the_period(workspace):

@@ -41,3 +41,24 @@ def test_edits_under_sops_are_reindexed(tmp_path):
         r.stop()
     hits = Searcher(var).search("which days is the office closed", k=1)
     assert hits[0].rel == "team/holidays.md" and hits[0].url.startswith("team/holidays/")
+
+
+def test_a_failing_reindex_backs_off_and_is_logged_once(tmp_path, caplog):
+    import logging
+
+    from opsys.knowledge.watch import RETRY_FIRST_SECONDS, SopReindexer
+
+    sops, var = tmp_path / "sops", tmp_path / "var"
+    shutil.copytree(REPO / "sops", sops)
+    caplog.set_level(logging.DEBUG, logger="opsys.knowledge.watch")
+    r = SopReindexer(sops, var, model=str(tmp_path / "no-such-model"), debounce=0.05).start()
+    try:
+        wait_for(lambda: r.failures >= 1, 30)
+        for i in range(12):  # an editor saving every 0.2 s while the index cannot be built
+            (sops / "scratch.md").write_text(f"# Scratch {i}\n\nnotes\n")
+            time.sleep(0.2)
+        assert RETRY_FIRST_SECONDS > 2.4 and r.failures == 1  # no retry inside the first back-off
+        errors = [rec for rec in caplog.records if rec.levelno >= logging.ERROR]
+        assert len(errors) == 1 and "retrying in 5 s" in errors[0].getMessage()
+    finally:
+        r.stop()

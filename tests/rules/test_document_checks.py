@@ -183,6 +183,17 @@ def test_matching_project_names_codes_dates_and_another_project():
     assert found.entries == [] and "only its own arithmetic was checked" in notes[0]
 
 
+def test_a_typo_matches_but_another_number_is_another_job():
+    entries = [entry("Menu update", 8, project="Website refresh phase 1"),
+               entry("Menu update", 5, project="Websit refresh")]
+    [found], _ = match_documents([invoice(project="Website refresh phase 2")], entries, [])
+    assert found.entries == []  # fuzzy ratio 96, but phase 2 is not phase 1
+    [found], _ = match_documents([invoice(project="Website refresh")], entries[1:], [])
+    assert [e.hours for e in found.entries] == [5]
+    east = [entry("Menu update", 8, project="88 Orchard Way east")]
+    assert match_documents([invoice(project="88 Orchard Way west")], east, [])[0][0].entries == []  # a short word
+
+
 def test_another_client_with_the_same_project_name_is_not_matched():
     [found], _ = match_documents([invoice()], [entry("Menu update", 8, client="Harbor Dental Studio")], [])
     assert found.entries == []

@@ -1,3 +1,5 @@
+import pytest
+
 from opsys.records import Score
 from opsys.rules.clients import find_client
 from opsys.rules.scoring import score_lead
@@ -15,6 +17,30 @@ RICH_BODY = (
 )
 RICH_FIELDS = {"budget": "$25,000 - $40,000", "timeline": "1-3 months", "company_size": "11-50",
                "service": "Website design & build"}
+
+
+@pytest.fixture(scope="module")
+def system_map(system_map):
+    """The sample map with the hand-set points these tests were written for: they test how scoring
+    works, not what the firm's points are (those are fitted to its labels, tests/quality)."""
+    s, q = system_map.scoring, system_map.scoring.quality
+
+    def bands(items, pts):
+        return [b.model_copy(update={"points": p}) for b, p in zip(items, pts)]
+
+    hand = s.model_copy(update={
+        "hot_threshold": 60, "service_match": 5, "referral": 12,
+        "quality": q.model_copy(update={
+            "length": q.length.model_copy(update={"points": 6}),
+            "specificity": q.specificity.model_copy(update={"points_per_hit": 3, "max_points": 12}),
+            "concrete_ask": q.concrete_ask.model_copy(update={"points": 10})}),
+        "budget": bands(s.budget, [25, 20, 14, 8, 3]), "timeline": bands(s.timeline, [10, 7, 3]),
+        "company_size": bands(s.company_size, [10, 7, 4, 1])})
+    weights = {"email": 5, "web_form": 10, "phone": 8, "referral": 12, "csv": 0}
+    channels = {k: c.model_copy(update={"weight": weights.get(k, c.weight)})
+                for k, c in system_map.sources.channels.items()}
+    return system_map.model_copy(update={"scoring": hand,
+                                         "sources": system_map.sources.model_copy(update={"channels": channels})})
 
 
 def points(score: Score) -> dict[str, int]:

@@ -121,7 +121,12 @@ def test_diagrams_render_offline(served, browser):
     SCREENSHOTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(SCREENSHOTS / "system-map-workflows.png"))
     browser.get(base + "system-map/")
-    assert wait(browser, "div.mermaid", timeout=30)[0].size["height"] > 50
+    flow = wait(browser, "div.mermaid", timeout=30)[0]
+    assert flow.size["height"] > 50
+    # drawn at its natural size (16 px labels), not shrunk to the column: it fits without scrolling
+    # sideways, and it is taller than a wide graph scaled down to 720 px would be
+    width, scroll = browser.execute_script("return [arguments[0].clientWidth, arguments[0].scrollWidth]", flow)
+    assert scroll <= width + 1 and flow.size["height"] > 400
     browser.save_screenshot(str(SCREENSHOTS / "system-map-data-flow.png"))
     assert requested_hosts(browser) <= {"127.0.0.1"}  # Mermaid came from the site, not a CDN
 

@@ -124,3 +124,13 @@ def test_without_vendored_mermaid_no_page_asks_material_for_the_cdn_copy(site_ws
     wf = read(site, "system-map/workflows/index.html")
     assert 'class="mermaid"' not in wf and "mermaid.min.js" not in wf  # Material only loads it for .mermaid
     assert wf.count('class="opsys-diagram-source"') == 8 and "flowchart" in wf  # the source stays readable
+
+
+def test_the_site_title_is_the_firms_own_from_team_yml(site_ws, tmp_path):
+    team = site_ws.system_map / "team.yml"
+    sample = team.read_text(encoding="utf-8")
+    name = re.search(r"^  name: (.+)$", sample, re.M).group(1)
+    team.write_text(sample.replace(f"  name: {name}\n", "  name: Kestrel & Pine Studio\n", 1), encoding="utf-8")
+    site = build_site(site_ws, "team", tmp_path / "team")
+    title = re.search(r"<title>(.*?)</title>", read(site, "index.html")).group(1)
+    assert title.endswith("Kestrel & Pine Studio — operations") and name not in title

@@ -71,7 +71,6 @@ def test_note_without_blank_line_still_splits_at_first_text_line():
     [
         ("broken_note_empty.txt", "empty"),
         ("broken_note_binary.txt", "binary"),
-        ("broken_note_no_caller.txt", "does not say who"),
     ],
 )
 def test_broken_notes(fixture_bytes, name, problem):
@@ -81,9 +80,16 @@ def test_broken_notes(fixture_bytes, name, problem):
     assert caught.value.fix
 
 
-def test_missing_caller_points_at_the_caller_field(fixture_bytes):
+def test_missing_caller_is_a_lead_without_contact_details(fixture_bytes):
+    msg = parse_note(fixture_bytes("broken_note_no_caller.txt"), "broken_note_no_caller.txt")
+    assert msg.name is msg.phone is msg.email is None
+    assert msg.fields["contact_missing"] == "true" and msg.fields["logged_by"] == "Sam"
+    assert any("does not say who" in w for w in msg.warnings)
+
+
+def test_missing_caller_and_no_text_points_at_the_caller_field():
     with pytest.raises(SourceError) as caught:
-        parse_note(fixture_bytes("broken_note_no_caller.txt"), "broken_note_no_caller.txt")
+        parse_note(b"Logged-by: Sam\n\n", "n.txt")
     assert caught.value.field == "Caller"
     assert "`Caller:`" in caught.value.fix and "`Phone:`" in caught.value.fix
 

@@ -20,7 +20,7 @@ from opsys.sources.documents.timesheets import entries_from_table
 from opsys.sources.errors import SourceError
 
 __all__ = ["DOCUMENT_SUFFIXES", "LAYOUTS", "DocumentFile", "DocumentFormatError", "DocumentSpec", "detect_layout",
-           "read_document", "register"]
+           "is_document", "read_document", "register"]
 
 _FIX_UNKNOWN = ("export invoices from QuickBooks Online, Xero, FreshBooks or Harvest and timesheets from Harvest, "
                 "Toggl Track or Clockify as CSV; a measurement sheet needs the columns Item, Quantity, Unit and Job")
@@ -63,6 +63,43 @@ _READERS: dict[str, Callable[[bytes, str, str], DocumentFile]] = {
     "csv": _read_csv, "tsv": _read_csv, "txt": _read_csv, "xlsx": _read_xlsx, "xlsm": _read_xlsx, "pdf": _read_pdf,
 }
 DOCUMENT_SUFFIXES: tuple[str, ...] = tuple("." + s for s in _READERS)
+
+
+_ALWAYS_DOCUMENTS = (".pdf", ".xlsx", ".xlsm")  # no lead arrives as these
+_CSV_SNIFF_BYTES = 65536
+_TOOL_HEADERS = 2  # headers only one invoicing or time tool writes (InvoiceNumber, Hours Rounded ...)
+
+
+def is_document(data: bytes, name: str) -> bool:
+    """Whether a dropped file is a business document: a PDF or workbook, or a CSV whose header row (or a
+    row under a title block) is a known invoice, timesheet or take-off layout with its required columns.
+    So is a CSV with two or more headers only one tool's export writes, though a column is missing (its
+    reader then names it). Anything else (a lead list) is not; an unreadable CSV is left to the lead reader."""
+    suffix = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    if suffix in _ALWAYS_DOCUMENTS:
+        return True
+    if suffix not in (".csv", ".tsv"):
+        return False
+    head = data[:_CSV_SNIFF_BYTES]
+    if len(data) > _CSV_SNIFF_BYTES and b"\n" in head:
+        head = head[:head.rindex(b"\n")]
+    try:
+        table = read_table(head, name)
+    except SourceError:
+        return False
+    for row in ([table.headers] + table.rows)[:_HEADER_SEARCH]:
+        cells = [" ".join(c.replace("\ufeff", "").split()) for c in row if c.strip()]
+        found = detect_layout(cells)
+        if found is None:
+            continue
+        spec, keys = found[1], {header_key(c) for c in cells}
+        durations = [f for f in ("hours", "duration") if f in spec.columns]
+        if all(has_field(spec, f, cells, keys) for f in spec.required) and (
+                spec.kind != "timesheet" or any(has_field(spec, f, cells, keys) for f in durations)):
+            return True
+        if spec.kind != "measurement sheet" and signature_hits(spec, cells) >= _TOOL_HEADERS:
+            return True  # a tool's own export missing a column: its reader names the column and the fix
+    return False
 
 
 def _read_rows(rows: list[list[str]], lines: list[int], name: str, slash_dates: str,
