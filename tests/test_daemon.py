@@ -14,20 +14,12 @@ from pathlib import Path
 import pytest
 
 from opsys.daemon import AlreadyWatching, Watcher
+from tests.waiting import wait_until
 
 
 def _form(i: int) -> str:
     return json.dumps({"name": f"Prospect {i}", "email": f"p{i}@firm{i}.example",
                        "message": f"Hello, we need a quote for a {i % 20 + 5} page website, budget ${i}k."})
-
-
-def _wait(cond, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def _archived(ws) -> list[Path]:
@@ -49,7 +41,7 @@ def running(runtime):
 
 def test_picks_up_files_present_at_start(running):
     rt, _ = running
-    _wait(lambda: not (rt.ws.inbox / "before-start.json").exists(), 60, "the start-up scan")
+    wait_until(lambda: not (rt.ws.inbox / "before-start.json").exists(), 60, "the start-up scan")
     assert rt.db.execute("SELECT COUNT(*) FROM inquiries").fetchone()[0] == 1
 
 
@@ -60,7 +52,7 @@ def test_temp_names_are_ignored_until_renamed(running):
     time.sleep(1.0)
     assert tmp.exists(), "a .part file must not be read"
     tmp.rename(rt.ws.inbox / "lead.json")
-    _wait(lambda: not (rt.ws.inbox / "lead.json").exists(), 30, "the renamed drop")
+    wait_until(lambda: not (rt.ws.inbox / "lead.json").exists(), 30, "the renamed drop")
     assert any(p.name.endswith("lead.json") for p in _archived(rt.ws))
 
 
@@ -73,7 +65,7 @@ def test_slow_writer_is_not_read_half_written(running):
             f.write(data[i:i + len(data) // 5 + 1])
             f.flush()
             time.sleep(0.12)  # gaps shorter than stable_seconds (0.3 s)
-    _wait(lambda: not path.exists(), 30, "the slow drop")
+    wait_until(lambda: not path.exists(), 30, "the slow drop")
     assert not list(rt.ws.quarantine.iterdir()), "a half-written file was read"
     assert any(p.name.endswith("slow.json") for p in _archived(rt.ws))
 
@@ -87,7 +79,7 @@ def test_survives_bad_files_and_keeps_going(running):
         f.write(b"name,email\n")
         f.write((b"x" * 1023 + b"\n") * (21 * 1024))  # 21 MB
     (rt.ws.inbox / "good.json").write_text(_form(3))
-    _wait(lambda: not any(rt.ws.inbox.iterdir()), 60, "all five drops")
+    wait_until(lambda: not any(rt.ws.inbox.iterdir()), 60, "all five drops")
     q = sorted(p.name for p in rt.ws.quarantine.iterdir() if not p.name.endswith(".error.txt"))
     assert q == ["bad.json", "binary.eml", "empty.txt", "huge.csv"]
     assert "20 MB limit" in (rt.ws.quarantine / "huge.csv.error.txt").read_text()
@@ -113,7 +105,7 @@ def test_kill_9_mid_batch_then_restart_processes_each_file_once(workspace):
     log = (workspace.root.parent / "watch.log").open("wb")
     first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
     try:
-        _wait(lambda: len(_archived(workspace)) > 0 or first.poll() is not None, 180, "the first archived file")
+        wait_until(lambda: len(_archived(workspace)) > 0 or first.poll() is not None, 180, "the first archived file")
         assert first.poll() is None, (workspace.root.parent / "watch.log").read_text()
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
@@ -125,7 +117,7 @@ def test_kill_9_mid_batch_then_restart_processes_each_file_once(workspace):
 
     second = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
     try:
-        _wait(lambda: not any(workspace.inbox.iterdir()), 180, "the restart to finish the inbox")
+        wait_until(lambda: not any(workspace.inbox.iterdir()), 180, "the restart to finish the inbox")
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(timeout=30)
@@ -145,15 +137,15 @@ def test_an_edit_to_the_system_map_reaches_the_running_watcher_and_a_bad_one_kee
     import logging
 
     rt, _ = running
-    _wait(lambda: not (rt.ws.inbox / "before-start.json").exists(), 60, "the start-up scan")
+    wait_until(lambda: not (rt.ws.inbox / "before-start.json").exists(), 60, "the start-up scan")
     clients = rt.ws.system_map / "clients.yml"
     good = clients.read_text() + ("  - name: Osprey Freight\n    domains: [ospreyfreight.example]\n"
                                   "    tier: gold\n    account_manager: priya\n")
     clients.write_text(good)
-    _wait(lambda: any(c.name == "Osprey Freight" for c in rt.map.clients.clients), 20, "the edited map")
+    wait_until(lambda: any(c.name == "Osprey Freight" for c in rt.map.clients.clients), 20, "the edited map")
     (rt.ws.inbox / "osprey.json").write_text(json.dumps(
         {"name": "Ada Osprey", "email": "ada@ospreyfreight.example", "message": "We need a new booking page."}))
-    _wait(lambda: not (rt.ws.inbox / "osprey.json").exists(), 60, "the drop from the new client")
+    wait_until(lambda: not (rt.ws.inbox / "osprey.json").exists(), 60, "the drop from the new client")
     explanation = rt.db.execute("SELECT score_explanation FROM inquiries WHERE source_name = 'osprey.json'").fetchone()[0]
     assert "Osprey Freight is a gold client" in explanation
 
@@ -164,4 +156,4 @@ def test_an_edit_to_the_system_map_reaches_the_running_watcher_and_a_bad_one_kee
     assert len(refused) == 1 and "clients.yml" in refused[0].getMessage()
     assert any(c.name == "Osprey Freight" for c in rt.map.clients.clients)  # the last valid map runs on
     (rt.ws.inbox / "after-bad-edit.json").write_text(_form(7))
-    _wait(lambda: not (rt.ws.inbox / "after-bad-edit.json").exists(), 60, "intake on the old map")
+    wait_until(lambda: not (rt.ws.inbox / "after-bad-edit.json").exists(), 60, "intake on the old map")

@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from opsys.cli.main import app
+from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_CRM = REPO / "opsys" / "sample" / "crm"
@@ -31,15 +32,6 @@ def _ok(*args: str, env: dict | None = None) -> str:
     result = _run(*args, env=env)
     assert result.exit_code == 0, result.output
     return result.output
-
-
-def _wait(cond, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {seconds}s waiting for {what}")
 
 
 # -- opsys service install ---------------------------------------------------------------------
@@ -123,7 +115,7 @@ def test_status_sees_a_real_watcher_start_and_die(workspace):
     proc = subprocess.Popen(cmd, env={**os.environ, "HF_HUB_OFFLINE": "1"}, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     try:
-        _wait(lambda: proc.poll() is not None or _status(workspace)["last_jobs_run"] is not None, 180,
+        wait_until(lambda: proc.poll() is not None or _status(workspace)["last_jobs_run"] is not None, 180,
               "the watcher's first jobs run")
         assert proc.poll() is None, proc.stderr.read().decode()
         st = _status(workspace)

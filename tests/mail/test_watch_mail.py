@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from tests.mail.conftest import PASSWORD_ENV, lead_mail
-
-
-def _wait(cond, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+from tests.waiting import wait_until
 
 
 def test_the_watcher_polls_and_idles_on_the_mailbox(mail_app, dovecot, monkeypatch):
@@ -27,9 +18,9 @@ def test_the_watcher_polls_and_idles_on_the_mailbox(mail_app, dovecot, monkeypat
     t.start()
     try:
         count = lambda: mail_app.db.execute("SELECT COUNT(*) FROM mail_messages WHERE folder = 'INBOX'").fetchone()[0]
-        _wait(lambda: count() == 1, 60, "the first poll")
+        wait_until(lambda: count() == 1, 60, "the first poll")
         dovecot.append(lead_mail(2))  # arrives while watching: IDLE (or the 5 s poll) brings it in
-        _wait(lambda: count() == 2, 60, "the new mail")
+        wait_until(lambda: count() == 2, 60, "the new mail")
         assert mail_app.db.execute("SELECT COUNT(*) FROM inquiries").fetchone()[0] == 2
         assert not [p for p in mail_app.ws.inbox.iterdir() if p.is_file()]
     finally:
