@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 from typing import Annotated
 
 import typer
 
-from opsys.cli.output import JsonOpt, clean, fail, print_json
+from opsys.cli.output import ByOpt, JsonOpt, acting_person, clean, fail, print_json
 from opsys.cli.workspace import open_app_or_exit
 
 documents_app = typer.Typer(help="Invoices that disagree with themselves or their timesheets and take-offs.",
                             invoke_without_command=True)
 NoteOpt = Annotated[str | None, typer.Option("--note", help="Why, for the audit log.")]
-ByOpt = Annotated[str | None, typer.Option("--by", help="Who is acting (default: $OPSYS_USER, else your login).",
-                                           show_default=False)]
 
 
 def register(app: typer.Typer) -> None:
@@ -23,10 +19,6 @@ def register(app: typer.Typer) -> None:
     documents_app.command("show")(show)
     documents_app.command("resolve")(resolve)
     documents_app.command("confirm")(confirm)
-
-
-def _by(by: str | None) -> str:
-    return by or os.environ.get("OPSYS_USER") or getpass.getuser()
 
 
 @documents_app.callback()
@@ -81,7 +73,7 @@ def resolve(mismatch_id: Annotated[int, typer.Argument(help="A mismatch id.")], 
 
     app = open_app_or_exit()
     try:
-        resolve_by_person(app.db, mismatch_id, app.clock(), _by(by), note)
+        resolve_by_person(app.db, mismatch_id, app.clock(), acting_person(by), note)
     except NothingToDo as e:
         fail(str(e))
     typer.echo(f"mismatch {mismatch_id} resolved")
@@ -94,7 +86,7 @@ def confirm(doc_id: Annotated[int, typer.Argument(help="A document id waiting fo
 
     app = open_app_or_exit()
     try:
-        r = confirm_reading(DocumentIntake(app.map, app.db, app.clock, extractor=None), doc_id, _by(by), note)
+        r = confirm_reading(DocumentIntake(app.map, app.db, app.clock, extractor=None), doc_id, acting_person(by), note)
     except NothingToDo as e:
         fail(str(e))
     typer.echo(f"document {doc_id} confirmed; {len(r.opened)} mismatch(es) opened, {len(r.resolved)} resolved")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import shlex
 import subprocess
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from opsys.cli.output import JsonOpt, clean, fail, print_json
+from opsys.cli.output import ByOpt, JsonOpt, acting_person, clean, fail, print_json
 from opsys.cli.workspace import open_app_or_exit
 
 if TYPE_CHECKING:
@@ -20,8 +19,6 @@ if TYPE_CHECKING:
 
 drafts_app = typer.Typer(help="Drafts waiting for approval: show, approve, edit or reject them.",
                          invoke_without_command=True)
-ByOpt = Annotated[str | None, typer.Option("--by", help="Who is acting, for the audit log (default: "
-                                           "$OPSYS_USER, else your login name).", show_default=False)]
 NoteOpt = Annotated[str | None, typer.Option("--note", help="Why, for the audit log.")]
 
 
@@ -32,10 +29,6 @@ def register(app: typer.Typer) -> None:
     drafts_app.command("edit")(edit)
     drafts_app.command("reject")(reject)
     app.command("outbox")(outbox)
-
-
-def _by(by: str | None) -> str:
-    return by or os.environ.get("OPSYS_USER") or getpass.getuser()
 
 
 def _line(mail: "OutboxMail") -> str:
@@ -114,7 +107,7 @@ def approve(mail_id: int, note: NoteOpt = None, by: ByOpt = None) -> None:
     from opsys.work.mail import approve_draft
 
     app = open_app_or_exit()
-    _act(approve_draft, app.db, app.clock(), mail_id, by=_by(by), note=note)
+    _act(approve_draft, app.db, app.clock(), mail_id, by=acting_person(by), note=note)
 
 
 def reject(mail_id: int, note: NoteOpt = None, by: ByOpt = None) -> None:
@@ -122,7 +115,7 @@ def reject(mail_id: int, note: NoteOpt = None, by: ByOpt = None) -> None:
     from opsys.work.mail import reject_draft
 
     app = open_app_or_exit()
-    _act(reject_draft, app.db, app.clock(), mail_id, by=_by(by), note=note)
+    _act(reject_draft, app.db, app.clock(), mail_id, by=acting_person(by), note=note)
 
 
 def edit(mail_id: int,
@@ -143,7 +136,7 @@ def edit(mail_id: int,
         if body.strip() == mail.body.strip():
             typer.echo(f"#{mail_id}: text unchanged, nothing saved")
             return
-    _act(edit_draft, app.db, app.clock(), mail_id, body, by=_by(by))
+    _act(edit_draft, app.db, app.clock(), mail_id, body, by=acting_person(by))
 
 
 def _in_editor(text: str) -> str:

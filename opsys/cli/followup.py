@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
-from opsys.cli.output import JsonOpt, clean, fail, print_json
+from opsys.cli.output import ByOpt, JsonOpt, acting_person, clean, fail, print_json
 from opsys.cli.workspace import open_app_or_exit
 
 sequence_app = typer.Typer(help="Act on a contact's follow-up sequence.", no_args_is_help=True)
 job_app = typer.Typer(help="Close a job: the close-out sequence starts (satisfaction check, review request).",
                       no_args_is_help=True)
-ByOpt = Annotated[str | None, typer.Option("--by", help="Who is acting, for the audit log (default: "
-                                           "$OPSYS_USER, else your login name).", show_default=False)]
 
 
 def register(app: typer.Typer) -> None:
@@ -25,10 +21,6 @@ def register(app: typer.Typer) -> None:
     sequence_app.command("stop")(stop)
     app.add_typer(job_app, name="job")
     job_app.command("close")(close)
-
-
-def _by(by: str | None) -> str:
-    return f"person:{by or os.environ.get('OPSYS_USER') or getpass.getuser()}"
 
 
 def sequences(as_json: JsonOpt = False) -> None:
@@ -57,7 +49,7 @@ def stop(
 
     app = open_app_or_exit()
     try:
-        name = stop_sequence(app.db, app.map, app.clock(), contact, by=_by(by), note=note)
+        name = stop_sequence(app.db, app.map, app.clock(), contact, by=f"person:{acting_person(by)}", note=note)
     except FollowupError as e:
         fail(str(e), 1)
     typer.echo(clean(f"stopped {name} for {contact}"))
@@ -76,6 +68,6 @@ def close(
     now = app.clock()
     when = at.replace(tzinfo=at.tzinfo or UTC) if at else now
     try:
-        typer.echo(clean(close_job_now(app.db, app.map, now, contact, when, by=_by(by))))
+        typer.echo(clean(close_job_now(app.db, app.map, now, contact, when, by=f"person:{acting_person(by)}")))
     except FollowupError as e:
         fail(str(e), 1)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
-from opsys.cli.output import JsonOpt, clean, fail, print_json
+from opsys.cli.output import JsonOpt, acting_person, clean, fail, print_json
 from opsys.cli.workspace import open_app_or_exit
 
 NowOpt = Annotated[datetime | None, typer.Option("--now", help="As of this time (ISO; UTC unless it says "
@@ -50,7 +48,7 @@ def ack(ident: Annotated[str, typer.Argument(help="The item's id from `opsys tod
     when = _when(now)
     app = open_app_or_exit(clock=(lambda: when) if when else None)
     try:
-        r = acknowledge(app, ident, app.clock(), by=by or os.environ.get("OPSYS_USER") or getpass.getuser(),
+        r = acknowledge(app, ident, app.clock(), by=acting_person(by),
                         note=note)
     except UnknownItem as e:
         fail(str(e))

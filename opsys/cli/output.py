@@ -3,7 +3,9 @@ nothing raw from the outside world (a lead's name may carry terminal escape code
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import re
 import sys
 from typing import Annotated, Any, NoReturn
@@ -13,6 +15,15 @@ import typer
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 # C0 and C1 controls but tab and newline, DEL, and the bidi overrides/isolates that reorder what is shown
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+ByOpt = Annotated[str | None, typer.Option("--by", help="Who is acting, for the audit log (default: "
+                                           "$OPSYS_USER, else your login name).", show_default=False)]
+
+
+def acting_person(by: str | None) -> str:
+    """Who runs a command, for the audit log: --by, else $OPSYS_USER, else the login name."""
+    return by or os.environ.get("OPSYS_USER") or getpass.getuser()
 
 
 def clean(text: object) -> str:

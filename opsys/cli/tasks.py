@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from opsys.cli.output import JsonOpt, clean, fail, print_json
+from opsys.cli.output import ByOpt, JsonOpt, acting_person, clean, fail, print_json
 from opsys.cli.workspace import open_app_or_exit
 
 if TYPE_CHECKING:
@@ -17,8 +15,6 @@ if TYPE_CHECKING:
     from opsys.records.tasks import Task
 
 task_app = typer.Typer(help="Act on one task: done, reassign, snooze, cancel.", no_args_is_help=True)
-ByOpt = Annotated[str | None, typer.Option("--by", help="Who is acting, for the audit log (default: "
-                                           "$OPSYS_USER, else your login name).", show_default=False)]
 
 
 def register(app: typer.Typer) -> None:
@@ -29,10 +25,6 @@ def register(app: typer.Typer) -> None:
     task_app.command("snooze")(snooze)
     task_app.command("cancel")(cancel)
     app.command("away")(away)
-
-
-def _by(by: str | None) -> str:
-    return by or os.environ.get("OPSYS_USER") or getpass.getuser()
 
 
 def _line(t: "Task") -> str:
@@ -124,7 +116,7 @@ def done(task_id: int, note: Annotated[str | None, typer.Option("--note", help="
     from opsys.work import close_task
 
     app = open_app_or_exit()
-    _run(close_task, app.db, task_id, app.clock(), _by(by), note)
+    _run(close_task, app.db, task_id, app.clock(), acting_person(by), note)
 
 
 def cancel(task_id: int, note: Annotated[str | None, typer.Option("--note", help="Why it is not needed.")] = None,
@@ -133,7 +125,7 @@ def cancel(task_id: int, note: Annotated[str | None, typer.Option("--note", help
     from opsys.work import cancel_task
 
     app = open_app_or_exit()
-    _run(cancel_task, app.db, task_id, app.clock(), _by(by), note)
+    _run(cancel_task, app.db, task_id, app.clock(), acting_person(by), note)
 
 
 def reassign(task_id: int, person: str, by: ByOpt = None) -> None:
@@ -141,7 +133,7 @@ def reassign(task_id: int, person: str, by: ByOpt = None) -> None:
     from opsys.work import reassign_task
 
     app = open_app_or_exit()
-    _run(reassign_task, app.db, app.map, task_id, person, app.clock(), _by(by))
+    _run(reassign_task, app.db, app.map, task_id, person, app.clock(), acting_person(by))
 
 
 def snooze(task_id: int, until: Annotated[str, typer.Argument(help="ISO date or time; a date means the "
@@ -151,7 +143,7 @@ def snooze(task_id: int, until: Annotated[str, typer.Argument(help="ISO date or 
     from opsys.work import snooze_task
 
     app = open_app_or_exit()
-    _run(snooze_task, app.db, app.map, task_id, _moment(app, until), app.clock(), _by(by))
+    _run(snooze_task, app.db, app.map, task_id, _moment(app, until), app.clock(), acting_person(by))
 
 
 def away(
@@ -167,7 +159,7 @@ def away(
 
     app = open_app_or_exit()
     try:
-        aid = set_away(app.db, app.map, person, start.date(), until.date(), app.clock(), _by(by), note)
+        aid = set_away(app.db, app.map, person, start.date(), until.date(), app.clock(), acting_person(by), note)
     except TaskCommandError as e:
         fail(str(e))
     if as_json:
