@@ -9,7 +9,8 @@ import threading
 import time
 
 from opsys.daemon import AlreadyWatching, Watcher
-from tests.test_daemon import _archived, _form, _wait
+from tests.test_daemon import _archived, _form
+from tests.waiting import wait_until
 
 
 def test_on_ready_runs_once_the_watcher_is_up(runtime):
@@ -28,8 +29,8 @@ def test_on_ready_runs_once_the_watcher_is_up(runtime):
     t = threading.Thread(target=w.run, daemon=True)
     t.start()
     try:
-        _wait(lambda: seen, 60, "on_ready")
-        _wait(lambda: any(p.name.endswith("after-ready.json") for p in _archived(runtime.ws)), 30,
+        wait_until(lambda: seen, 60, "on_ready")
+        wait_until(lambda: any(p.name.endswith("after-ready.json") for p in _archived(runtime.ws)), 30,
               "the drop made when ready")
     finally:
         w.request_stop()
@@ -47,13 +48,13 @@ def test_opsys_watch_says_loading_then_ready(workspace):
         lines: list[str] = []
         reader = threading.Thread(target=lambda: lines.extend(iter(proc.stderr.readline, "")), daemon=True)
         reader.start()
-        _wait(lambda: any(x.startswith("ready in ") for x in lines) or proc.poll() is not None, 240, "ready")
+        wait_until(lambda: any(x.startswith("ready in ") for x in lines) or proc.poll() is not None, 240, "ready")
         said = [x for x in lines if x.startswith(("loading the classifier models", "ready in "))]
         assert len(said) == 2 and said[0].startswith("loading") and said[1].startswith("ready"), lines
         assert f"watching {workspace.inbox}" in said[1] and "(Ctrl-C to stop)" in said[1]
         (workspace.inbox / "lead.json").write_text(_form(3))  # ready means a drop is taken now
         started = time.monotonic()
-        _wait(lambda: any(p.name.endswith("lead.json") for p in _archived(workspace)), 30, "the drop after ready")
+        wait_until(lambda: any(p.name.endswith("lead.json") for p in _archived(workspace)), 30, "the drop after ready")
         assert time.monotonic() - started < 30
     finally:
         proc.terminate()
