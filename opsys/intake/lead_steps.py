@@ -23,7 +23,7 @@ from opsys.config.task_models import INTAKE_KINDS
 from opsys.notify.messages import lead_alert
 from opsys.records import Classification, Lead, RouteDecision, Score
 from opsys.records.events import EventKind, rule
-from opsys.records.tasks import TaskSpec
+from opsys.records.tasks import Task, TaskSpec
 from opsys.rules.clients import find_client
 from opsys.rules.routing import route
 from opsys.rules.scoring import score_lead
@@ -59,6 +59,8 @@ class LeadCase:
     handled: str | None = None
     # label checks (intake/label_steps.py): why the classifier's label is doubted
     check: Any = None
+    # a lead list's rows: the tasks opened so far, announced once per owner after the last row
+    list_tasks: list[Task] | None = None
 
 
 def match_client(c: LeadCase) -> str:
@@ -133,8 +135,12 @@ def assign(c: LeadCase) -> str | None:
         channel=lead.channel, client=c.client.name if c.client else None,
         client_tier=c.client.tier if c.client else None, category=c.cls.category, is_lead=c.cls.is_lead,
         score=c.score.value, hot=c.score.hot, reasons=(f"score {c.score.value}: {c.score.explain()}",))
-    # hot leads and escalations get the lead alert (queue_notifications); other tasks a task alert
-    task = open_task(c.db, c.map, c.now, spec, decision=d, notify=d.action not in ("notify", "escalate"))
+    # hot leads and escalations get the lead alert (queue_notifications); other tasks a task alert,
+    # which for a lead list's rows is one per owner for the whole file (intake/leads.py)
+    alone = d.action not in ("notify", "escalate")
+    task = open_task(c.db, c.map, c.now, spec, decision=d, notify=alone and c.list_tasks is None)
+    if alone and c.list_tasks is not None:
+        c.list_tasks.append(task)
     return f"task {task.id} ({task.kind}) to {task.owner_id or 'nobody yet'}"
 
 

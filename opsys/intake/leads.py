@@ -36,13 +36,15 @@ from opsys.intake.locks import intake_lock
 from opsys.intake.normalise import normalise
 from opsys.intake.steps import StepFailed, run_steps
 from opsys.records import Classification, Lead
+from opsys.records.tasks import Task
 from opsys.records.events import Decider, EventKind
-from opsys.rules.channels import channel_label
+from opsys.rules.channels import channel_label, is_list
 from opsys.sources import SUPPORTED_SUFFIXES, read_source
 from opsys.sources.errors import SourceError
 from opsys.store.db import write_transaction
 from opsys.store.events import record_event
 from opsys.store.source_files import file_status, mark_file
+from opsys.work.opening import alert_list
 from opsys.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -233,14 +235,18 @@ class LeadIntake:
                 seen = LeadFiles().seen(self.db, drop.sha256)
                 if seen is not None:  # the same content twice in one batch (two names): the first was just stored
                     return self.drops.seen_locked(drop, seen)
+                # a lead list's task alerts: one per owner for the file, not one per row
+                list_tasks: list[Task] | None = [] if len(f.leads) > 1 and is_list(f.leads[0]) else None
                 for lead, cls in zip(f.leads, f.labels):
-                    case = LeadCase(self.db, self.map, now, drop.sha256, lead, cls)
+                    case = LeadCase(self.db, self.map, now, drop.sha256, lead, cls, list_tasks=list_tasks)
                     # a reply, resubmission, bounce, auto-reply or the team's own mail is no new lead
                     run_steps("lead", conversation_steps(case) or LEAD_STEPS, case, f"{drop.path.name}#{lead.position}")
                     if case.inquiry_id:
                         ids.append(case.inquiry_id)
                     else:
                         handled.append(case.handled or "not a lead")
+                if list_tasks:
+                    alert_list(self.db, self.map, list_tasks, drop.path.name)
                 rel = self.drops.rel(target)
                 mark_file(self.db, drop.sha256, drop.path.name, drop.size, "processed", rel)
                 record_event(self.db, EventKind.FILE_PROCESSED, decided_by=Decider.INTAKE, subject_type="file",

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 ASK_CHARS = 280
 
 
+LIST_SHOWN = 5  # task titles a lead-list alert names before "… and N more"
+
+
 @dataclass(frozen=True)
 class Alert:
     title: str
@@ -43,6 +46,19 @@ def lead_alert(inquiry_id: int, lead: Lead, score: Score, action: str) -> Alert:
         f"Inquiry #{inquiry_id} via {lead.channel}; lead page: var/pages/leads.md",
     ]
     return Alert(title, "\n".join(lines))
+
+
+def tasks_alert(tasks: "list[Task]", source: str) -> Alert:
+    """One message for the tasks a lead list gave one person: a 3,000-row import is one alert, not 3,000."""
+    first = tasks[0]
+    due = min(t.due_at for t in tasks if t.due_at) if any(t.due_at for t in tasks) else None
+    shown = [f"- #{t.id} {t.title[:70]}" for t in tasks[:LIST_SHOWN]]
+    more = [f"- … and {len(tasks) - LIST_SHOWN} more"] if len(tasks) > LIST_SHOWN else []
+    lines = [f"{len(tasks)} new tasks from {source} ({first.kind}); the first due {due:%a %d %b %H:%M %Z}."
+             if due else f"{len(tasks)} new tasks from {source} ({first.kind}).",
+             *shown, *more,
+             f"All of them: `opsys tasks --person {first.owner_id}`"]
+    return Alert(f"New tasks: {len(tasks)} leads from {source[:60]}", "\n".join(lines))
 
 
 def task_alert(task: "Task", why: str, *, heading: str = "New task") -> Alert:

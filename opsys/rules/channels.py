@@ -14,9 +14,14 @@ from opsys.records.events import rule
 DECIDED_BY = rule("channels#lead-list-rows-are-leads")
 
 
+def is_list(lead: Lead) -> bool:
+    """A row of a lead list (a CSV the firm exported), not a message someone wrote to the firm."""
+    return lead.channel == "csv"
+
+
 def channel_label(lead: Lead) -> Classification | None:
     """The label the channel decides, or None when the classifier must read the message."""
-    if lead.channel != "csv":
+    if not is_list(lead):
         return None
     return Classification("routine", 1.0, True, 1.0, DECIDED_BY,
                           {"reason": "a row of a lead list the firm imported is a lead"})

@@ -10,6 +10,7 @@ client's name under another ending, is flagged as a look-alike and gets no tier 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from opsys.config.models import ClientAccount, Clients
 from opsys.records import Lead
@@ -77,6 +78,7 @@ def _named(company: str | None, clients: Clients) -> ClientAccount | None:
     return next((c for c in clients.clients if name and " ".join(c.name.split()).casefold() == name), None)
 
 
+@lru_cache(maxsize=4096)  # a lead list repeats a few domains thousands of times
 def _looks_like(domain: str, client_domain: str) -> bool:
     """One or two edits away, the same after folding look-alike glyphs, or the same name under another ending."""
     # Compare as many trailing labels as the client's domain has: mail.harb0rdental.example counts.

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 
 from opsys.config.models import ClientAccount, Currency, SystemMap
 from opsys.records import Lead, Score, Signal
 from opsys.rules.budget import extract_budget
 from opsys.rules.company import extract_company_size
-from opsys.rules.services import detect_service, keyword_hits
+from opsys.rules.services import first_word, detect_service, keyword_hits
 from opsys.rules.timeline import extract_timeline
 
 _REFERRAL_TEXT = re.compile(
@@ -21,6 +22,7 @@ _REFERRAL_TEXT = re.compile(
 )
 
 
+@lru_cache(maxsize=512)
 def _phrase_pattern(phrase: str) -> re.Pattern:
     body = r"\s+".join(re.escape(p) for p in phrase.split())
     # A trailing plural still counts: "quotes", "estimates".
@@ -47,6 +49,7 @@ def score_lead(lead: Lead, client: ClientAccount | None, m: SystemMap, now: date
     s = m.scoring
     q = s.quality
     text = lead.text
+    folded = text.casefold()
     fields = {k.lower(): v for k, v in lead.fields.items() if v is not None}
     signals: list[Signal] = []
 
@@ -56,7 +59,7 @@ def score_lead(lead: Lead, client: ClientAccount | None, m: SystemMap, now: date
     else:
         signals.append(Signal("length", 0, f"{words} words, fewer than {q.length.min_words}"))
 
-    terms = [t for t in q.specificity.terms if keyword_hits(text, [t])]
+    terms = [t for t in q.specificity.terms if keyword_hits(text, [t], folded)]
     if terms:
         pts = min(len(terms) * q.specificity.points_per_hit, q.specificity.max_points)
         signals.append(Signal("specificity", pts, f"mentions {', '.join(terms)}"))
@@ -64,7 +67,7 @@ def score_lead(lead: Lead, client: ClientAccount | None, m: SystemMap, now: date
         signals.append(Signal("specificity", 0, "no specific project details"))
 
     asks = [(mm.start(), i, mm[0]) for i, p in enumerate(q.concrete_ask.phrases)
-            if (mm := _phrase_pattern(p).search(text))]
+            if first_word(p) in folded and (mm := _phrase_pattern(p).search(text))]
     if asks:
         signals.append(Signal("concrete_ask", q.concrete_ask.points, f'asks for a next step: "{min(asks)[2]}"'))
     else:
@@ -124,7 +127,7 @@ def score_lead(lead: Lead, client: ClientAccount | None, m: SystemMap, now: date
     else:
         signals.append(Signal("referral", 0, "no referral mentioned"))
 
-    service = detect_service(text, fields.get("service"), m.team.firm)
+    service = detect_service(text, fields.get("service"), m.team.firm, folded)
     if service is None:
         signals.append(Signal("service", 0, "no service we sell recognised"))
     else:

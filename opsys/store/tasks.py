@@ -49,17 +49,35 @@ class NewTask:
     explanation: dict[str, Any]
 
 
+def _json_columns(t: NewTask) -> tuple[str, str, str]:
+    return (json.dumps(t.context.as_dict(), ensure_ascii=False),
+            json.dumps(t.routing_inputs, ensure_ascii=False, default=str),
+            json.dumps(t.explanation, ensure_ascii=False, default=str))
+
+
 def insert_task(db: sqlite3.Connection, t: NewTask) -> int:
+    return add_task(db, t).id
+
+
+def add_task(db: sqlite3.Connection, t: NewTask) -> Task:
+    """Insert the task and return it as get_task would read it back (times and JSON as stored), without
+    the read: a lead list opens thousands."""
+    context, inputs, explanation = _json_columns(t)
+    created, due = _iso(t.created_at), _iso(t.due_at)
     cur = db.execute(
         """INSERT INTO tasks (kind, title, subject_type, subject_id, contact_id, owner_id, status, priority,
            created_at, due_at, effort_hours, rule, reason, role, parked, context_json, routing_inputs_json,
            explanation_json) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        (t.kind, t.title, t.subject_type, str(t.subject_id), t.contact_id, t.owner_id, t.priority, _iso(t.created_at),
-         _iso(t.due_at), t.effort_hours, t.rule, t.reason, t.role, int(t.parked),
-         json.dumps(t.context.as_dict(), ensure_ascii=False), json.dumps(t.routing_inputs, ensure_ascii=False,
-                                                                          default=str),
-         json.dumps(t.explanation, ensure_ascii=False, default=str)))
-    return int(cur.lastrowid)
+        (t.kind, t.title, t.subject_type, str(t.subject_id), t.contact_id, t.owner_id, t.priority, created,
+         due, t.effort_hours, t.rule, t.reason, t.role, int(t.parked), context, inputs, explanation))
+    return Task(id=int(cur.lastrowid), kind=t.kind, title=t.title, subject_type=t.subject_type,
+                subject_id=str(t.subject_id), contact_id=t.contact_id, owner_id=t.owner_id, status="open",
+                priority=t.priority, created_at=_dt(created), due_at=_dt(due),  # type: ignore[arg-type]
+                effort_hours=t.effort_hours, rule=t.rule, reason=t.reason,
+                context=ContextPack.from_dict(json.loads(context)), parked=t.parked, role=t.role, closed_at=None,
+                closed_by=None, note=None, snoozed_until=None, escalation_level=0,
+                routing_inputs=json.loads(inputs), explanation=json.loads(explanation),
+                created_event_id=0)  # set_created_event gives it once the creation is recorded
 
 
 def set_created_event(db: sqlite3.Connection, task_id: int, event_id: int) -> None:

@@ -16,7 +16,7 @@ from datetime import datetime
 from opsys.config.calendar_models import Duration, PersonAvailability
 from opsys.config.models import SystemMap
 from opsys.config.task_models import TaskKind
-from opsys.notify.messages import task_alert
+from opsys.notify.messages import Alert, task_alert, tasks_alert
 from opsys.records import RouteDecision
 from opsys.records.events import EventKind, rule
 from opsys.records.tasks import ContextPack, DealContext, Task, TaskSpec
@@ -26,13 +26,12 @@ from opsys.store.events import record_event
 from opsys.store.notifications import queue_task_notification
 from opsys.store.tasks import (
     NewTask,
+    add_task,
     away_periods,
     contact_deal,
     contact_summary,
     cursors,
-    get_task,
     inquiry_history,
-    insert_task,
     open_loads,
     previous_owners,
     set_created_event,
@@ -108,11 +107,12 @@ def open_task(db: sqlite3.Connection, m: SystemMap, now: datetime, spec: TaskSpe
                           deal=deal or context.deal)
     inputs = {k: v for k, v in d.inputs.items() if k != "loads"} | {"task_kind": spec.kind}
     parked = bool(d.explanation.get("parked")) or d.owner_id is None
-    tid = insert_task(db, NewTask(
+    task = add_task(db, NewTask(
         kind=spec.kind, title=spec.title, subject_type=spec.subject_type, subject_id=spec.subject_id,
         contact_id=spec.contact_id, owner_id=d.owner_id, priority=kind.priority, created_at=now, due_at=due,
         effort_hours=effort, rule=d.rule, reason=d.reason, role=rule_role(m, d.rule), parked=parked,
         context=context, routing_inputs=inputs, explanation=dict(d.explanation)))
+    tid = task.id
     subj = {"subject_type": "task", "subject_id": tid}
     record_event(db, EventKind.TASK_CREATED, decided_by=rule(f"tasks.yml#{spec.kind}"), **subj,
                  inputs={"kind": spec.kind, "about": f"{spec.subject_type} {spec.subject_id}",
@@ -125,8 +125,7 @@ def open_task(db: sqlite3.Connection, m: SystemMap, now: datetime, spec: TaskSpe
                                  "tie_break": d.explanation.get("tie_break"), "parked": parked},
                        message=d.reason)
     set_created_event(db, tid, eid)
-    task = get_task(db, tid)
-    assert task is not None
+    task = replace(task, created_event_id=eid)
     if notify and task.owner_id:
         alert_person(db, m, task, task.owner_id, d.reason, heading="New task",
                      decided_by=rule(f"routing.yml#{d.rule}"))
@@ -136,17 +135,40 @@ def open_task(db: sqlite3.Connection, m: SystemMap, now: datetime, spec: TaskSpe
 def alert_person(db: sqlite3.Connection, m: SystemMap, task: Task, person_id: str, why: str, *, heading: str,
                  decided_by: str) -> int:
     """Queue a task alert to every notify URL of `person_id` (sent after the commit); how many queued."""
-    person = m.team.person(person_id)
-    alert = task_alert(task, why, heading=heading)
-    subj = {"subject_type": "task", "subject_id": task.id}
     inquiry = int(task.subject_id) if task.subject_type == "inquiry" else None
+    return _queue(db, m, task_alert(task, why, heading=heading), person_id, task.id, inquiry, decided_by, {})
+
+
+def alert_list(db: sqlite3.Connection, m: SystemMap, tasks: list[Task], source: str) -> int:
+    """Announce the tasks one lead list opened: one alert per owner (a single task keeps its own)."""
+    by_owner: dict[str, list[Task]] = {}
+    for t in tasks:
+        if t.owner_id:
+            by_owner.setdefault(t.owner_id, []).append(t)
+    queued = 0
+    for person_id, theirs in by_owner.items():
+        first = theirs[0]
+        if len(theirs) == 1:
+            queued += alert_person(db, m, first, person_id, first.reason, heading="New task",
+                                   decided_by=rule(f"routing.yml#{first.rule}"))
+        else:
+            queued += _queue(db, m, tasks_alert(theirs, source), person_id, first.id, None,
+                             rule("routing.yml (lead list)"), {"tasks": [t.id for t in theirs], "source": source})
+    return queued
+
+
+def _queue(db: sqlite3.Connection, m: SystemMap, alert: Alert, person_id: str, task_id: int, inquiry: int | None,
+           decided_by: str, inputs: dict[str, object]) -> int:
+    """One alert to every notify URL of the person, each audited; a person without URLs is audited too."""
+    person = m.team.person(person_id)
+    subj = {"subject_type": "task", "subject_id": task_id}
     if not person.notify:
         record_event(db, EventKind.NOTIFICATION_SKIPPED, decided_by=rule("team.yml"), **subj,
                      inputs={"person": person_id}, message=f"{person.name} has no notify URLs in team.yml")
     for idx, _url in enumerate(person.notify):
-        nid = queue_task_notification(db, task.id, inquiry, person_id, idx, alert.title, alert.body)
+        nid = queue_task_notification(db, task_id, inquiry, person_id, idx, alert.title, alert.body)
         record_event(db, EventKind.NOTIFICATION_QUEUED, decided_by=decided_by, **subj,
-                     inputs={"person": person_id, "url_index": idx}, decision={"notification_id": nid},
+                     inputs={"person": person_id, "url_index": idx, **inputs}, decision={"notification_id": nid},
                      message=alert.title)
     return len(person.notify)
 

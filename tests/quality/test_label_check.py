@@ -55,7 +55,21 @@ def test_spam_from_a_client_domain_or_known_contact_is_checked(m):
 def test_unsure_not_a_lead_with_strong_signals_is_checked_confident_one_is_not(m):
     assert _case(m, LEADY, _cls("routine", 0.8, False, 0.6)).queue == CHECK
     assert _case(m, "Thanks, the photos look great on the about page.", _cls("routine", 0.8, False, 0.6)) is None
-    assert _case(m, LEADY, _cls("routine", 0.8, False, 0.95)) is None  # confident, no client: the label stands
+    asks = "We need a new website for our clinics. Could you send pricing?"  # a service and an ask, no budget
+    assert _case(m, asks, _cls("routine", 0.8, False, 0.75)).queue == CHECK
+    assert _case(m, asks, _cls("routine", 0.8, False, 0.95)) is None  # confident, no budget: the label stands
+
+
+def test_a_budget_and_one_more_signal_are_checked_whatever_the_confidence(m):
+    # the council's invitation to quote was "not a lead" at 0.80 with a £14.5k budget: never silently
+    found = _case(m, LEADY, _cls("routine", 0.8, False, 0.95))
+    assert found.queue == CHECK and any("budget" in x for x in found.evidence)
+
+
+def test_one_signal_is_enough_only_when_the_label_is_near_a_coin_flip(m):
+    one = "Do you do website accessibility (ADA) compliance?"  # a service we sell, nothing else
+    assert _case(m, one, _cls("faq", 0.7, False, 0.55)).queue == CHECK
+    assert _case(m, one, _cls("faq", 0.7, False, 0.75)) is None
 
 
 def test_known_client_asking_for_new_work_is_checked_whatever_the_confidence(m):

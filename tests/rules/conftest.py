@@ -46,3 +46,22 @@ def make_lead() -> Callable[..., Lead]:
         return Lead(**values)  # type: ignore[arg-type]
 
     return build
+
+
+def known_texts() -> list[str]:
+    """Every labeled example and sample-inbox file, and a few odd phrasings: what the rules' quick
+    tests (a cheap search that skips the full pattern set) are checked against."""
+    import yaml
+
+    from opsys.workspace import SAMPLE_INBOX
+
+    found = ["We've been in business 3 years and need the new site in 6 weeks.", "by February", "go live 2027-01-15",
+             "deadline 15.01.2027", "before Black Friday", "by Thursday", "2027 Q3", "the 3rd quarter of '27",
+             "Launch by mid-April", "end of day please", "needed by EOD", "year-end push", "a 6-wk turnaround",
+             "We're a 12-man shop", "we employ about 40", "We are 25 strong", "a team of 8", "~30 people here",
+             "120 full-time employees", "headcount: 300", "3 FTEs"]
+    for path in sorted((SYSTEM_MAP / "examples").glob("*.yml")):
+        found += [str(e["text"]) for e in (yaml.safe_load(path.read_text()) or []) if isinstance(e, dict) and "text" in e]
+    for path in sorted(SAMPLE_INBOX.iterdir()):
+        found.append(path.read_bytes().decode("utf-8", "replace"))
+    return found

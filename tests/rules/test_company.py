@@ -1,6 +1,8 @@
 import pytest
 
-from opsys.rules.company import extract_company_size
+from opsys.rules.company import extract_company_size, size_in_text
+
+from .conftest import known_texts
 
 
 @pytest.mark.parametrize("field,size", [
@@ -43,3 +45,11 @@ def test_no_size(text: str) -> None:
 
 def test_empty_field_falls_back_to_text() -> None:
     assert extract_company_size("we have 40 employees", "  ") == 40
+
+
+def test_the_quick_test_never_changes_a_size() -> None:
+    """extract_company_size skips texts with no staff word at all; on every known text it agrees with a full scan."""
+    texts = known_texts()
+    assert len(texts) > 300
+    assert not [t[:80] for t in texts if extract_company_size(t, None) != size_in_text(t)]
+    assert sum(size_in_text(t) is not None for t in texts) > 20, "the texts do state sizes"

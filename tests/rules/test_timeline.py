@@ -2,9 +2,9 @@ from datetime import datetime
 
 import pytest
 
-from opsys.rules.timeline import extract_timeline
+from opsys.rules.timeline import extract_timeline, scan_timeline
 
-from .conftest import NOW  # Tuesday 2026-02-10
+from .conftest import NOW, known_texts  # Tuesday 2026-02-10
 
 CASES = [
     ("ASAP please", 7),
@@ -93,3 +93,13 @@ def test_depends_on_now() -> None:
     later = datetime(2026, 11, 1)
     t = extract_timeline("by Q2", later)
     assert t is not None and t.days == (datetime(2027, 6, 30) - later).days
+
+
+def test_the_quick_test_never_changes_a_timeline() -> None:
+    """extract_timeline skips texts with no time word at all; on every known text it agrees with a full scan."""
+    texts = known_texts() + [t for t, _ in CASES]
+    assert len(texts) > 300
+    for now in (NOW, datetime(2026, 11, 30, 9, 0)):
+        differ = [t[:80] for t in texts if extract_timeline(t, now) != scan_timeline(t, now)]
+        assert not differ
+    assert sum(scan_timeline(t, NOW) is not None for t in texts) > 50, "the texts do state timelines"

@@ -5,12 +5,15 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, date, datetime
 
-from opsys.records.tasks import ContextPack
+from zoneinfo import ZoneInfo
+
+from opsys.records.tasks import ContextPack, DealContext
 from opsys.store.db import connect, write_transaction
 from opsys.store.migrations import MIGRATIONS, migrate
 from opsys.store.tasks import (
     NewTask,
     add_away,
+    add_task,
     away_periods,
     cursors,
     get_task,
@@ -130,3 +133,17 @@ def test_reply_evidence_needs_a_reply_on_the_same_thread(tmp_path):
     inquiry(4, "RE:  re: New  website")
     ev = reply_evidence(db, 1, 1, "New website")
     assert ev.kind == "reply" and ev.ref == "inquiry 4"
+
+
+def test_a_task_as_added_is_the_task_read_back(tmp_path):
+    """open_task uses add_task's return instead of reading the row again: the two must never differ."""
+    db = connect(tmp_path / "s.sqlite3")
+    spec = NewTask("reply_to_lead", "Título ✓", "inquiry", 7, None, "jordan", 2,
+                   datetime(2026, 12, 1, 9, 30, 12, 345678, tzinfo=ZoneInfo("Europe/London")),
+                   datetime(2026, 12, 2, 17, 0, tzinfo=ZoneInfo("America/Chicago")), 1.5, "sales-rr", "why",
+                   "sales", True, ContextPack("do it", "lead-intake", "Reply", ("earlier: hi",), "gold",
+                                              DealContext("Deal", "proposal", 12000.0), ("because",)),
+                   {"tags": ("a", "b"), "when": datetime(2026, 1, 1), "n": 3}, {"candidates": [{"id": "jordan"}]})
+    with write_transaction(db):
+        added = add_task(db, spec)
+    assert added == get_task(db, added.id)
