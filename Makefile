@@ -58,6 +58,9 @@ bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(PY) bench/search_scale.py
 	HF_HUB_OFFLINE=1 $(PY) bench/mail_fetch.py
 	HF_HUB_OFFLINE=1 $(PY) bench/reconcile.py
+	HF_HUB_OFFLINE=1 $(PY) bench/lead_list.py
+	HF_HUB_OFFLINE=1 $(PY) bench/big_files.py --intake
+	HF_HUB_OFFLINE=1 $(PY) bench/intake_cost.py
 
 clean:
 	rm -rf $(VENV) var/demo

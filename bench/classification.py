@@ -171,9 +171,47 @@ def main() -> None:
     print(f"time: combination {t_combo:.1f} s ({calls} LLM calls), LLM alone {t_alone:.1f} s "
           f"({t_alone / max(1, len(idx)):.2f} s/call)\n")
 
+    guards(y, emb_pred, combo, embedder, examples, X, settings)
     policy_sweep(X, y, leads, alone, threshold, LLM_ACCEPT)
     sms(args.sms, embedder, examples, X, llm, settings, args.sms_llm_budget)
     print(f"\ntotal bench time {time.perf_counter() - t_start:.0f} s")
+
+
+def guards(y: list[str], emb_pred: list, combo: list, embedder, examples, X, settings) -> None:
+    """Urgent rules and spam evidence: urgent P/R cross-validated and held back, spam on real ham, before/after."""
+    import yaml
+    from sklearn.metrics import precision_score, recall_score
+
+    from opsys.ai.embedding_classifier import EmbeddingClassifier
+    from opsys.ai.evaluation import heldout_report, spam_on_ham
+    from opsys.config.models import Example
+    from opsys.views.quality_report import _ham
+
+    def pr(truth: list[str], pred: list[str], label: str) -> str:
+        t, q = [x == label for x in truth], [x == label for x in pred]
+        return f"P {precision_score(t, q, zero_division=0):.3f} R {recall_score(t, q, zero_division=0):.3f}"
+
+    print("== urgent rules and spam evidence (opsys/ai/urgent_rules.py, spam_evidence.py) ==")
+    print(f"cross-validated (tuned on these): urgent {pr(y, [p.category for p in emb_pred], 'urgent')} embedding "
+          f"argmax; {pr(y, [c.category for c in combo], 'urgent')} as shipped")
+    held_path = REPO / "tests" / "quality" / "data" / "urgent_heldout.yml"
+    held = [Example.model_validate(x) for x in yaml.safe_load(held_path.read_text(encoding="utf-8"))]
+    hv = embedder.embed([e.text for e in held])
+    fitted = EmbeddingClassifier(settings.embedding.model).fit_embeddings(
+        X, [e.category for e in examples], [e.is_lead for e in examples])
+    r = heldout_report(settings, examples, X, held, hv)
+    u = r.figure("urgent")
+    argmax = [p.category for p in fitted.predict(hv)]
+    print(f"held back ({len(held)}, never tuned on): urgent {pr([e.category for e in held], argmax, 'urgent')} "
+          f"embedding argmax; P {u.precision:.3f} R {u.recall:.3f} as shipped (LLM off); accuracy {r.accuracy:.3f}")
+    realdata = REPO.parent / "shared" / "realdata"
+    for source, texts in _ham(realdata) if realdata.is_dir() else []:
+        v = embedder.embed(texts)
+        before = sum(p.category == "spam" for p in fitted.predict(v))
+        after = spam_on_ham(source, texts, fitted, v, settings)
+        print(f"spam on real ham, {source}: {before}/{len(texts)} embedding argmax -> {after.labelled_spam}/"
+              f"{after.n} as shipped")
+    print()
 
 
 def llm_alone(llm, texts: list[str], budget: float, min_n: int = 20) -> dict:

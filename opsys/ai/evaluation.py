@@ -149,6 +149,23 @@ def evaluate_classifier(settings: ClassifierSettings, examples: Sequence[Example
     return ClassifierEvaluation(category, lead, calls, policy, predictions)
 
 
+def heldout_report(settings: ClassifierSettings, examples: Sequence[Example], vectors: "numpy.ndarray",
+                   heldout: Sequence[Example], heldout_vectors: "numpy.ndarray") -> LabelReport:
+    """Category figures on a set nothing was trained or tuned on (tests/quality/data/urgent_heldout.yml), LLM off."""
+    from opsys.ai.embedding_classifier import EmbeddingClassifier
+    from opsys.ai.message_classifier import MessageClassifier
+
+    fitted = EmbeddingClassifier(settings.embedding.model).fit_embeddings(
+        vectors, [e.category for e in examples], [e.is_lead for e in examples])
+    off = settings.model_copy(update={"llm": settings.llm.model_copy(update={"enabled": False}),
+                                      "embedding": settings.embedding.model_copy(update={"min_confidence": 0.0})})
+    got = MessageClassifier(off, list(examples), embedding=fitted).classify_embedded(
+        [e.text for e in heldout], heldout_vectors)
+    return label_report("category (held back)", [e.category for e in heldout], [c.category for c in got],
+                        list(ORDER), [e.text for e in heldout], [c.category_confidence for c in got],
+                        [c.decided_by for c in got], note="trained on all examples, LLM off")
+
+
 def evaluate_labels(question: str, texts: Sequence[str], labels: Sequence[str], vectors: "numpy.ndarray", *,
                     folds: int = FOLDS, seed: int = SEED) -> LabelReport:
     """Any other labeled set (reply sentiment): embeddings + logistic regression, cross-validated."""
@@ -184,8 +201,16 @@ class SpamOnHam:
         return {**asdict(self), "rate": round(self.rate, 4)}
 
 
-def spam_on_ham(source: str, texts: Sequence[str], fitted: Any, vectors: "numpy.ndarray") -> SpamOnHam:
-    """Embedding labels for real ham: every 'spam' is a false positive (a lead that would be parked)."""
-    preds = fitted.predict(vectors)
+def spam_on_ham(source: str, texts: Sequence[str], fitted: Any, vectors: "numpy.ndarray",
+                settings: ClassifierSettings | None = None) -> SpamOnHam:
+    """Labels for real ham through the shipped policy, LLM off (spam needs evidence, opsys/ai/spam_evidence.py):
+    every 'spam' is a false positive (a message that would be parked)."""
+    from opsys.ai.message_classifier import MessageClassifier
+
+    s = settings or ClassifierSettings()
+    # LLM off and never consulted (min_confidence 0): it cannot choose spam where the evidence is missing anyway
+    off = s.model_copy(update={"llm": s.llm.model_copy(update={"enabled": False}),
+                               "embedding": s.embedding.model_copy(update={"min_confidence": 0.0})})
+    preds = MessageClassifier(off, [], embedding=fitted).classify_embedded(list(texts), vectors)
     wrong = [t for t, p in zip(texts, preds) if p.category == "spam"]
     return SpamOnHam(source, len(texts), len(wrong), [w[:160] for w in wrong[:10]])

@@ -81,7 +81,9 @@ def score(c: LeadCase) -> str:
 def route_lead(c: LeadCase) -> str:
     """Routed on open tasks (count and hours), turns, the contact's earlier owners and who is away."""
     effort = c.map.tasks.kind(INTAKE_KINDS["queue"]).effort_hours  # the kind is known only once routed
-    state = routing_state(c.db, c.map, c.now, c.contact.contact_id if c.contact else None, effort)
+    # a contact created by this very lead has had no owner yet: nothing to look up
+    known = c.contact.contact_id if c.contact and not c.contact.created else None
+    state = routing_state(c.db, c.map, c.now, known, effort)
     c.decision = route(c.lead, c.cls, c.score, c.client, {}, c.map, state=state)
     return f"{c.decision.rule} -> {c.decision.action} {c.decision.owner_id or ''}"
 

@@ -125,6 +125,9 @@ class Decider(StrEnum):
     PERSON = "person"  # a person, through a command (opsys task done …)
 
 
+_DECIDERS = frozenset(str(d) for d in Decider)
+
+
 def rule(name: str) -> str:
     """`decided_by` for a deterministic rule: rule:<file or rule name>."""
     return f"{Decider.RULE}:{name}"
@@ -133,6 +136,6 @@ def rule(name: str) -> str:
 def check_decider(decided_by: str) -> str:
     """Refuse a decider outside the list: a typo here would make the audit log unsearchable."""
     head = decided_by.split(":", 1)[0].split(" ", 1)[0]
-    if head not in Decider.__members__.values():
+    if head not in _DECIDERS:
         raise ValueError(f"unknown decider {decided_by!r}; add its kind to opsys.records.events.Decider")
     return decided_by

@@ -174,7 +174,7 @@ def build_report(m: SystemMap, now: datetime, *, queries: list[Path], sops: Path
         fitted = EmbeddingClassifier(settings.embedding.model).fit_embeddings(
             X, [e.category for e in m.examples], [e.is_lead for e in m.examples])
         for source, texts in _ham(realdata):
-            spam.append(spam_on_ham(source, texts, fitted, embed(texts, embedder)))
+            spam.append(spam_on_ham(source, texts, fitted, embed(texts, embedder), settings))
     else:
         notes.append("../shared/realdata is absent: spam false positives on real ham not measured")
 

@@ -17,6 +17,14 @@ def settings(min_confidence: float = 0.6, **llm) -> ClassifierSettings:
     return ClassifierSettings(embedding=EmbeddingSettings(min_confidence=min_confidence), llm=LlmSettings(**llm))
 
 
+def kept(c) -> str:
+    """The label the embedding stands for: its own, or its best other than spam when the text shows no spam."""
+    probs = c.detail["embedding"]["probabilities"]
+    if "(spam without evidence)" in c.decided_by:
+        return max((x for x in probs if x != "spam"), key=probs.get)
+    return c.detail["embedding"]["category"]
+
+
 def test_real_path_fits_from_examples_and_decides_by_embedding(system_map):
     mc = MessageClassifier(system_map.classifier, system_map.examples)
     [c] = mc.classify_many(["URGENT our online shop is down, nobody can check out, please fix now"])
@@ -33,14 +41,17 @@ def test_low_confidence_asks_the_llm_between_the_top_two(examples, fitted, local
     [c] = mc.classify_many([AMBIGUOUS])
     llm, emb = c.detail["llm"], c.detail["embedding"]
     assert mc.llm_calls == 1
-    assert llm["allowed"] == sorted(emb["probabilities"], key=emb["probabilities"].get, reverse=True)[:2]
+    # urgency is never the LLM's call, and spam is not offered without spam evidence in the text
+    ranked = sorted(emb["probabilities"], key=emb["probabilities"].get, reverse=True)
+    assert llm["allowed"] == [x for x in ranked if x not in ("urgent", "spam")][:2]
     assert llm["category"] in llm["allowed"] and llm["accept_threshold"] == LLM_ACCEPT
     if llm["accepted"]:
         assert c.decided_by == "llm:SmolLM2-135M-Instruct.Q4_1.gguf" and c.category == llm["category"]
         assert c.category_confidence == llm["confidence"] >= LLM_ACCEPT
     else:
-        assert c.decided_by == "embedding:all-MiniLM-L6-v2 (low confidence, llm unsure)"
-        assert c.category == emb["category"]
+        assert c.decided_by.startswith("embedding:all-MiniLM-L6-v2")
+        assert c.decided_by.endswith("(low confidence, llm unsure)")
+        assert c.category == kept(c)
     assert (c.is_lead, c.lead_confidence) == (emb["is_lead"], emb["lead_confidence"])  # leads: embedding
 
 
@@ -52,8 +63,10 @@ def test_bad_gguf_keeps_embedding_answer_and_warns_once(tmp_path, examples, fitt
         results = mc.classify_many([AMBIGUOUS, "Do you do SEO?", "the site is down"])
         results += MessageClassifier(settings(1.0, model_path=str(bad)), examples,
                                      embedding=fitted).classify_many([AMBIGUOUS])
-    assert all(r.decided_by == "embedding:all-MiniLM-L6-v2 (low confidence, llm unavailable)" for r in results)
-    assert all(r.category == r.detail["embedding"]["category"] for r in results)
+    urgent = [r for r in results if r.category == "urgent"]  # urgency never waits for the LLM
+    assert [r.decided_by for r in urgent] == ["embedding:all-MiniLM-L6-v2 (urgent rule urgent_rules.py#outage)"]
+    assert all(r.decided_by.endswith("(low confidence, llm unavailable)") for r in results if r not in urgent)
+    assert all(r.category == kept(r) for r in results if r not in urgent)
     assert mc.llm_status and str(bad) in mc.llm_status
     assert len([r for r in caplog.records if "missing.gguf" in r.getMessage()]) == 1
 
@@ -92,6 +105,7 @@ def test_an_llm_error_on_a_message_keeps_the_embedding_label(examples, fitted):
     mc = MessageClassifier(ClassifierSettings(embedding=EmbeddingSettings(min_confidence=1.0), llm=tiny),
                            examples, embedding=fitted, llm=LocalLlm(tiny))
     [c] = mc.classify_many([AMBIGUOUS])
-    assert c.decided_by == "embedding:all-MiniLM-L6-v2 (low confidence, llm unavailable)"
-    assert c.category == c.detail["embedding"]["category"]
+    assert c.decided_by.startswith("embedding:all-MiniLM-L6-v2")
+    assert c.decided_by.endswith("(low confidence, llm unavailable)")
+    assert c.category == kept(c)
     assert "failed on a message" in mc.llm_status
