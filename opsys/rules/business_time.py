@@ -52,6 +52,7 @@ class BusinessTime:
         self._holidays = {} if _holidays is None else _holidays  # shared by every zone of one calendar
         self._closed = _expand(calendar.closed)
         self._hours_cache: dict[date, tuple[datetime, datetime] | None] = {}
+        self._add_cache: dict[tuple[datetime, Duration], datetime] = {}
         self._zones: dict[str, BusinessTime] = {}
 
     @classmethod
@@ -175,6 +176,14 @@ class BusinessTime:
     def add(self, dt: datetime, duration: Duration | str) -> datetime:
         """`dt` plus a duration as the map writes it ("3 business days", "3 calendar days", "4h")."""
         d = parse_duration(duration) if isinstance(duration, str) else duration
+        key = (dt, d)  # a lead list asks the same (now, duration) for every row
+        if key not in self._add_cache:
+            if len(self._add_cache) > 4096:
+                self._add_cache.clear()
+            self._add_cache[key] = self._add(dt, d)
+        return self._add_cache[key]
+
+    def _add(self, dt: datetime, d: Duration) -> datetime:
         if d.business:
             if d.unit == "day":
                 return self.add_business_days(dt, int(d.amount))

@@ -8,25 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-import orjson
-
 from opsys.records.events import EventKind, check_decider
+from opsys.store.json_text import dumps
 
 
 def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-_ORJSON = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
-
-
 def _json(value: Any) -> str:
-    """Sorted-key JSON; orjson because every decision writes several events (a lead list thousands),
-    the standard library for what orjson refuses (integers past 64 bits)."""
-    try:
-        return orjson.dumps(value, option=_ORJSON, default=str).decode()
-    except TypeError:
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return dumps(value, sort_keys=True)
 
 
 def record_event(

@@ -16,6 +16,7 @@ from typing import Any
 from opsys.config.calendar_models import AwayPeriod
 from opsys.records.tasks import ContextPack, Task
 from opsys.rules.task_routing import Load
+from opsys.store.json_text import dumps, loads
 from opsys.store.times import from_iso as _dt, to_iso
 
 
@@ -50,9 +51,7 @@ class NewTask:
 
 
 def _json_columns(t: NewTask) -> tuple[str, str, str]:
-    return (json.dumps(t.context.as_dict(), ensure_ascii=False),
-            json.dumps(t.routing_inputs, ensure_ascii=False, default=str),
-            json.dumps(t.explanation, ensure_ascii=False, default=str))
+    return dumps(t.context.as_dict()), dumps(t.routing_inputs), dumps(t.explanation)
 
 
 def insert_task(db: sqlite3.Connection, t: NewTask) -> int:
@@ -74,9 +73,9 @@ def add_task(db: sqlite3.Connection, t: NewTask) -> Task:
                 subject_id=str(t.subject_id), contact_id=t.contact_id, owner_id=t.owner_id, status="open",
                 priority=t.priority, created_at=_dt(created), due_at=_dt(due),  # type: ignore[arg-type]
                 effort_hours=t.effort_hours, rule=t.rule, reason=t.reason,
-                context=ContextPack.from_dict(json.loads(context)), parked=t.parked, role=t.role, closed_at=None,
+                context=ContextPack.from_dict(loads(context)), parked=t.parked, role=t.role, closed_at=None,
                 closed_by=None, note=None, snoozed_until=None, escalation_level=0,
-                routing_inputs=json.loads(inputs), explanation=json.loads(explanation),
+                routing_inputs=loads(inputs), explanation=loads(explanation),
                 created_event_id=0)  # set_created_event gives it once the creation is recorded
 
 
