@@ -179,21 +179,10 @@ class FoundMismatch:
 
 
 @dataclass(frozen=True)
-class StoredMismatch:
+class StoredMismatch(FoundMismatch):
+    """A found mismatch as the store keeps it: its row id, status and when it was seen and resolved."""
+
     id: int
-    key: str
-    invoice_number: str
-    invoice_doc_id: int | None
-    sheet_doc_id: int | None
-    kind: str
-    severity: str
-    explanation: str
-    subject: str | None
-    billed: float | None
-    expected: float | None
-    money_at_stake: float | None
-    currency: str | None
-    refs: tuple[str, ...]
     status: str
     first_seen: datetime
     last_seen: datetime
@@ -204,7 +193,7 @@ class StoredMismatch:
     def as_dict(self) -> dict[str, Any]:
         """The shape `opsys documents --json` prints."""
         out: dict[str, Any] = {}
-        for f in fields(self):
+        for f in sorted(fields(self), key=lambda f: f.name != "id"):  # the id first, as it always printed
             v = getattr(self, f.name)
             out[f.name] = v.isoformat() if isinstance(v, datetime) else list(v) if isinstance(v, tuple) else v
         return out
