@@ -2,6 +2,7 @@
 (best chunk per page) and the shipped hybrid, plus how often "nothing covers this" is said.
 
     python bench/search_quality.py [--misses] [--skip-handbook] [--baseline REV | --no-baseline]
+    python bench/search_quality.py --fit-calibration   # refit search.py's CAL_* and ANSWER_AT after a ranking change
 
 Indexes into a temporary var/ with the real model, then asks every labeled query of four sets: this
 firm's SOPs (bench/search_queries.yml, tuned on; bench/search_queries_heldout.yml, never tuned on) and
@@ -94,6 +95,45 @@ def measure(modes: list[str], embedder, sets=SETS) -> dict:
     return out
 
 
+def fit_calibration(embedder) -> None:
+    """Fit P(page answers) = logistic(a·relevance + b·coverage + c) on the tuned sets' top-5 candidates
+    (a candidate is positive when it is a labeled answer; every candidate of an uncovered question is
+    negative), then show what each `ANSWER_AT` would refuse. Held-out sets are not read."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from opsys.knowledge.index import build_index
+    from opsys.knowledge.search import Searcher
+
+    X, y, best = [], [], []  # best: (top calibrated input row index, answerable?) per question
+    for corpus in dict.fromkeys(c for c, _, _ in SETS):
+        if not root_of(corpus).is_dir():
+            print(f"{root_of(corpus)} is absent: fitting without it")
+            continue
+        with tempfile.TemporaryDirectory() as var:
+            build_index(root_of(corpus), Path(var), embedder=embedder)
+            s = Searcher(Path(var), embedder=embedder)
+            for c, name, kind in SETS:
+                if c != corpus or kind != "tuned":
+                    continue
+                for item in yaml.safe_load((REPO / "bench" / name).read_text()):
+                    tokens = s._tokens(item["q"])
+                    hits = s.answer(item["q"], k=5).hits
+                    best.append((len(X), bool(item["sops"])))
+                    for h in hits:
+                        X.append([h.relevance, s._coverage(tokens, s.pages.index(h.rel))])
+                        y.append(h.sop_id in item["sops"])
+    model = LogisticRegression(C=100.0).fit(np.array(X), np.array(y))
+    (a, b), c = model.coef_[0], model.intercept_[0]
+    print(f"CAL_RELEVANCE, CAL_COVERAGE, CAL_BIAS = {a:.2f}, {b:.2f}, {c:.2f}   "
+          f"({len(X)} candidates, {sum(y)} right, tuned sets only)")
+    top = model.predict_proba(np.array([X[i] for i, _ in best]))[:, 1]
+    answerable = np.array([ok for _, ok in best])
+    print("ANSWER_AT  refused: uncovered (of {}), answerable (of {})".format((~answerable).sum(), answerable.sum()))
+    for at in (0.03, 0.05, 0.07, 0.09, 0.11, 0.13, 0.15, 0.2):
+        print(f"  {at:<8} {int(((top < at) & ~answerable).sum()):>4} {int(((top < at) & answerable).sum()):>12}")
+
+
 def baseline(rev: str) -> dict | None:
     """The hybrid as shipped at `rev`, measured by this script in a child process on that code."""
     with tempfile.TemporaryDirectory() as tree:
@@ -128,10 +168,15 @@ def main() -> None:
     ap.add_argument("--skip-handbook", action="store_true", help="only the firm's own SOPs")
     ap.add_argument("--baseline", default="HEAD", help="git revision whose shipped hybrid is the 'before' row")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--fit-calibration", action="store_true", help="refit the calibrated score on the tuned sets")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
     from opsys.ai.embeddings import load_embedder
+
+    if args.fit_calibration:
+        fit_calibration(load_embedder())
+        return
 
     sets = [x for x in SETS if not (args.skip_handbook and x[0] == "civic")]
     if args.child:  # the baseline tree: its hybrid only, as JSON

@@ -129,10 +129,10 @@ def _trails(sop: Sop) -> dict[int, str]:
 
 
 def page_summary(sop: Sop) -> str:
-    """The one line embedded for the page as a whole: its trigger or description, else its title."""
+    """The one line embedded for the page as a whole: its trigger or description, or "" when it has none
+    (a page is then judged by its sections alone, not by its title)."""
     meta = sop.raw_meta or {}
-    about = " ".join(str(meta.get(k) or "").strip() for k in ("trigger", "description", "summary")).strip()
-    return about or sop.title
+    return " ".join(str(meta.get(k) or "").strip() for k in ("trigger", "description", "summary")).strip()
 
 
 def page_about(sop: Sop) -> str:

@@ -21,7 +21,8 @@ from opsys.knowledge.sop import iter_markdown, parse_sop
 log = logging.getLogger(__name__)
 
 COLLECTION = "sops"
-STATE_VERSION = 3  # 2: chunks carry their page's audience; 3: heading trail and page summary embedded, chunk vectors
+STATE_VERSION = 4  # 2: chunks carry their page's audience; 3: heading trail and page summary embedded, chunk vectors;
+#                   4: a page without a trigger or description has no summary vector (zeros), not its title's
 EMBED_BATCH = 256
 UPSERT_BATCH = 2000
 
@@ -176,8 +177,10 @@ def _build(root: Path, paths: IndexPaths, model: str, *, full: bool, progress: b
                 bar[0].update(bar[1], advance=len(batch))
         if bar:
             bar[0].stop()
-        rels = sorted(summaries)
-        summary_of.update(zip(rels, embed([summaries[r] for r in rels], st_model)))
+        rels = sorted(r for r, text in summaries.items() if text)
+        summary_of.update(zip(rels, embed([summaries[r] for r in rels], st_model)) if rels else ())
+        for r in (r for r, text in summaries.items() if not text):
+            summary_of.pop(r, None)
         report.embed_seconds += time.perf_counter() - te
         report.chunks_embedded = len(to_embed)
 
@@ -210,7 +213,8 @@ def _progress(show: bool, total: int):
 
 
 def load_chunk_vectors(paths: IndexPaths) -> tuple[dict, dict]:
-    """(chunk id -> unit vector, page rel -> its summary's unit vector) as the last build saved them."""
+    """(chunk id -> unit vector, page rel -> its summary's unit vector) as the last build saved them
+    (pages without a summary are left out)."""
     import numpy as np
 
     try:
@@ -218,13 +222,14 @@ def load_chunk_vectors(paths: IndexPaths) -> tuple[dict, dict]:
     except (FileNotFoundError, OSError, ValueError):
         return {}, {}
     return ({str(i): v for i, v in zip(data["ids"], data["vectors"])},
-            {str(r): v for r, v in zip(data["pages"], data["summaries"])})
+            {str(r): v for r, v in zip(data["pages"], data["summaries"]) if v.any()})
 
 
 def _save_chunk_vectors(paths: IndexPaths, collection, chunks: list[dict], vector_of: dict,
                         summary_of: dict) -> None:
-    """Every chunk's vector in chunks.json order, and each page's summary vector: search scores all of
-    them exactly with one matrix product (no approximate neighbours, no keyword hit left unscored)."""
+    """Every chunk's vector in chunks.json order, and each page's summary vector (zeros for a page
+    without one): search scores all of them exactly with one matrix product (no approximate
+    neighbours, no keyword hit left unscored)."""
     import numpy as np
 
     missing = [c["id"] for c in chunks if c["id"] not in vector_of]
@@ -236,12 +241,10 @@ def _save_chunk_vectors(paths: IndexPaths, collection, chunks: list[dict], vecto
            else np.zeros((0, 384), np.float32))
     pages = sorted({c["rel"] for c in chunks})
     dim = mat.shape[1] if len(ids) else 384
-    first = {}
-    for c in chunks:
-        first.setdefault(c["rel"], c["id"])
-    summaries = (np.stack([np.asarray(summary_of.get(r, vector_of[first[r]]), dtype=np.float32) for r in pages])
-                 if pages
-                 else np.zeros((0, dim), np.float32))
+    summaries = np.zeros((len(pages), dim), np.float32)
+    for n, r in enumerate(pages):
+        if r in summary_of:
+            summaries[n] = summary_of[r]
     tmp = paths.chunk_vectors.with_name(".chunk_vectors.tmp.npz")
     np.savez(tmp, ids=np.array(ids), vectors=mat, pages=np.array(pages), summaries=summaries)
     os.replace(tmp, paths.chunk_vectors)

@@ -1,7 +1,8 @@
-"""Retrieval over the index, scored per page: the best section's cosine over every chunk (exact, one
-matrix product), blended with the page's own summary line and nudged by BM25 rank, then turned into a
-calibrated probability that the page answers the question. Below `ANSWER_AT`, the library says plainly
-that nothing covers the question instead of listing five confident strangers.
+"""Retrieval over the index, scored per page: a soft maximum over every chunk's cosine (exact, one
+matrix product), blended with the cosines of the page's mean chunk vector and of its own summary, and
+nudged by BM25 rank, then turned into a calibrated probability that the page answers the question.
+Below `ANSWER_AT`, the library says plainly that nothing covers the question instead of listing five
+confident strangers.
 """
 
 from __future__ import annotations
@@ -20,17 +21,23 @@ Mode = Literal["hybrid", "bm25", "vector"]
 
 # Chosen with bench/search_quality.py on the tuned query sets only (this firm's SOPs and the real
 # CivicActions handbook); the held-out sets (*_heldout.yml) were written first and are reported apart.
-# A page's relevance = (best section cosine + SUMMARY_WEIGHT × summary-line cosine) / (1 + SUMMARY_WEIGHT)
+# A page's relevance = (pooled + CENTROID_WEIGHT × mean-vector cosine + SUMMARY_WEIGHT × summary cosine)
+#                      / (1 + CENTROID_WEIGHT + SUMMARY_WEIGHT if the page has a summary)
 #                      + BM25_BONUS × 2 / (1 + the page's BM25 rank)
-# BM25 is a tie-breaker and a rescue for strong keyword hits (its first page gets +BM25_BONUS), never an
-# equal vote, and it scores every page: a keyword hit far down the vector ranking is still counted.
-SUMMARY_WEIGHT = 0.35
-BM25_BONUS = 0.05
+# pooled = max + T·log(mean(exp((cos − max) / T))) over the page's sections, T = POOL_TEMPERATURE: the best
+# section when one stands out, lower for a long page with one lucky section among many unrelated ones.
+# The summary is an SOP's trigger or a page's description; a page without one is judged without it
+# (never by its title alone). BM25 is a tie-breaker and a rescue for strong keyword hits (its first
+# page gets +BM25_BONUS), never an equal vote, and it scores every page.
+POOL_TEMPERATURE = 0.1
+CENTROID_WEIGHT = 0.5
+SUMMARY_WEIGHT = 0.5
+BM25_BONUS = 0.08
 # P(page answers the question) = logistic(CAL_RELEVANCE × relevance + CAL_COVERAGE × coverage + CAL_BIAS),
-# coverage = the share of the question's word weight (IDF) the page contains. Fitted on the tuned sets'
-# top-5 candidates (all-MiniLM-L6-v2); a page at 0.6 is right about 6 times in 10.
-CAL_RELEVANCE, CAL_COVERAGE, CAL_BIAS = 8.17, 2.41, -5.22
-ANSWER_AT = 0.09  # below this for the best page: "nothing in the library covers this"
+# coverage = the share of the question's word weight (IDF) the page contains. Fitted by
+# `bench/search_quality.py --fit-calibration` on the tuned sets' top-5 candidates (all-MiniLM-L6-v2).
+CAL_RELEVANCE, CAL_COVERAGE, CAL_BIAS = 9.63, 2.78, -5.73
+ANSWER_AT = 0.05  # below this for the best page: "nothing in the library covers this"
 
 
 class IndexMissing(Exception):
@@ -84,8 +91,9 @@ def calibrated(relevance: float, coverage: float) -> float:
 class Searcher:
     """Loaded once (chunks, their vectors, BM25, model) and queried many times: warm queries take milliseconds."""
 
-    def __init__(self, var: Path, model: str = "bundled", *, embedder=None,
-                 summary_weight: float = SUMMARY_WEIGHT, bm25_bonus: float = BM25_BONUS):
+    def __init__(self, var: Path, model: str = "bundled", *, embedder=None, pool_temperature: float = POOL_TEMPERATURE,
+                 centroid_weight: float = CENTROID_WEIGHT, summary_weight: float = SUMMARY_WEIGHT,
+                 bm25_bonus: float = BM25_BONUS):
         import bm25s
         import numpy as np
 
@@ -109,13 +117,20 @@ class Searcher:
         if ids != [c["id"] for c in self.chunks]:
             raise IndexMissing(f"the search index in {self.paths.dir} is incomplete or from an older opsys: "
                                "run `opsys index` to rebuild it")
-        self.summary_weight, self.bm25_bonus = summary_weight, bm25_bonus
+        self.pool_temperature, self.bm25_bonus = pool_temperature, bm25_bonus
+        self.centroid_weight, self.summary_weight = centroid_weight, summary_weight
         self.pages = sorted({c["rel"] for c in self.chunks})
         if page_list != self.pages:
             raise IndexMissing(f"the search index in {self.paths.dir} is incomplete: run `opsys index` to rebuild it")
         page_no = {r: i for i, r in enumerate(self.pages)}
         self.page_of = np.array([page_no[c["rel"]] for c in self.chunks], dtype=np.int64)
-        self.summaries = summaries
+        self.chunk_count = np.bincount(self.page_of, minlength=len(self.pages))
+        centroids = np.zeros((len(self.pages), self.vectors.shape[1]), dtype=np.float64)
+        np.add.at(centroids, self.page_of, self.vectors)
+        norms = np.linalg.norm(centroids, axis=1, keepdims=True)
+        self.centroids = centroids / np.where(norms == 0, 1, norms)  # each page's mean direction
+        self.summaries = summaries  # zeros for a page without a trigger or description
+        self.has_summary = np.linalg.norm(summaries, axis=1) > 0
         self.team_page = np.array([False] * len(self.pages))
         for c in self.chunks:
             self.team_page[page_no[c["rel"]]] = c.get("audience", "founder") == "team"
@@ -169,6 +184,17 @@ class Searcher:
         rows = order[first]
         return values[rows], rows
 
+    def _pooled(self, values, best):
+        """Per page: a soft maximum of its chunks' values (`best` = the plain maximum per page)."""
+        import numpy as np
+
+        t = self.pool_temperature
+        if t <= 0:
+            return best
+        sums = np.zeros(len(self.pages))
+        np.add.at(sums, self.page_of, np.exp((values - best[self.page_of]) / t))
+        return best + t * np.log(sums / self.chunk_count)
+
     def _coverage(self, tokens: list[str], page: int) -> float:
         """The share of the question's IDF weight whose words the page contains."""
         n = len(self.pages)
@@ -206,8 +232,10 @@ class Searcher:
                 rank = np.empty(len(self.pages))
                 rank[np.argsort(-page_bm, kind="stable")] = np.arange(1, len(self.pages) + 1)
                 bonus = np.where(page_bm > 0, 2.0 / (1.0 + rank), 0.0)
-                relevance = ((page_cos + self.summary_weight * (self.summaries @ q))
-                             / (1 + self.summary_weight) + self.bm25_bonus * bonus)
+                blend = (self._pooled(cos, page_cos) + self.centroid_weight * (self.centroids @ q)
+                         + self.summary_weight * (self.summaries @ q))
+                weight = 1 + self.centroid_weight + self.summary_weight * self.has_summary
+                relevance = blend / weight + self.bm25_bonus * bonus
         visible = self.team_page if audience == "team" else np.ones(len(self.pages), dtype=bool)
         if mode == "bm25":
             visible = visible & (page_bm > 0)

@@ -87,9 +87,9 @@ def test_keyword_hits_outside_the_vectors_top_ranks_are_kept(searcher):
     assert "lead-intake" in top5, top5
 
 
-def _quality(searcher, mode: str) -> tuple[float, float]:
+def _quality(searcher, mode: str, path: Path = QUERIES) -> tuple[float, float]:
     """recall@5 and MRR over the answerable questions (`sops: []` marks one nothing covers)."""
-    queries = [q for q in yaml.safe_load(QUERIES.read_text()) if q["sops"]]
+    queries = [q for q in yaml.safe_load(path.read_text()) if q["sops"]]
     r5 = rr = 0.0
     for item in queries:
         got = [h.sop_id for h in searcher.search(item["q"], k=10, mode=mode)]
@@ -172,8 +172,9 @@ def test_incremental_reindex_changes_deletes_and_plain_pages(tmp_path, embedder)
     assert r.chunks_embedded == 4 + 1  # invoicing's sections + the plain page, nothing else
     s = Searcher(var, embedder=embedder)
     assert len(s.vectors) == len(s.chunks) == r.chunks_total and len(s.summaries) == len(s.pages) == r.pages
-    # the new section is found and shown (ranked by relevance, contract-and-deposit edges it out of first)
-    assert ("invoicing", "Refunds") in [(h.sop_id, h.section) for h in s.search("how do we give money back to a customer", k=2)]
+    # the new section is found and shown as invoicing's best section (one new section among the page's
+    # others: the page as a whole still reads "invoicing", so two pages about money edge it out of first)
+    assert ("invoicing", "Refunds") in [(h.sop_id, h.section) for h in s.search("how do we give money back to a customer", k=3)]
     assert s.search("where can a visitor leave their car", k=1)[0].rel == "parking.md"
     assert "client-offboarding" not in {h.sop_id for h in s.search("customer cancelled their retainer", k=19)}
     assert s.collection.count() == r.chunks_total
@@ -237,6 +238,20 @@ def test_real_handbook_without_frontmatter_is_indexed_and_searchable(realdata, t
     assert any("timesheet" in t or "timekeeping" in t for t in top), top
 
 
+def test_on_the_whole_real_handbook_hybrid_beats_plain_vectors(realdata, tmp_path, embedder):
+    """The issue's bar on the CivicActions handbook (149 pages), on the set the ranking was tuned on and
+    on the one written before it and never tuned on: recall@5 at least that of the best chunk's
+    vector alone, a higher MRR, and MRR ≥ 0.80."""
+    from opsys.knowledge.index import build_index
+    from opsys.knowledge.search import Searcher
+
+    build_index(realdata / "handbooks" / "civicactions", tmp_path / "var", embedder=embedder)
+    s = Searcher(tmp_path / "var", embedder=embedder)
+    for name in ("search_queries_civicactions.yml", "search_queries_civicactions_heldout.yml"):
+        vector, hybrid = (_quality(s, mode, REPO / "bench" / name) for mode in ("vector", "hybrid"))
+        assert hybrid[0] >= vector[0] and hybrid[1] > vector[1] and hybrid[1] >= 0.80, (name, vector, hybrid)
+
+
 def test_founder_only_pages_stay_out_of_team_searches(tmp_path, embedder):
     from opsys.knowledge.index import build_index
     from opsys.knowledge.search import Searcher
@@ -275,3 +290,6 @@ def test_each_section_is_embedded_with_its_page_title_heading_trail_and_trigger(
     assert card.embed_text().splitlines()[:2] == ["Refunds — Steps › Card payments",
                                                   "A client asks for money back Tags: billing"]
     assert page_summary(sop) == "A client asks for money back"
+    plain = tmp_path / "plain.md"
+    plain.write_text("# Parking\n\nVisitors park behind the building.\n")
+    assert page_summary(parse_sop(plain, tmp_path)) == ""  # no summary: the page is judged by its sections
