@@ -105,7 +105,7 @@ def fit_calibration(embedder) -> None:
     from opsys.knowledge.index import build_index
     from opsys.knowledge.search import Searcher
 
-    X, y, best = [], [], []  # best: (top calibrated input row index, answerable?) per question
+    X, y, best = [], [], []  # best: per question, (the row of its top hit in X, is it answerable?)
     for corpus in dict.fromkeys(c for c, _, _ in SETS):
         if not root_of(corpus).is_dir():
             print(f"{root_of(corpus)} is absent: fitting without it")
