@@ -396,8 +396,6 @@ class LocalLlm:
 
         Empty when the step cannot be located or two choices share a first token.
         """
-        import numpy as np
-
         at = raw.find(prefix)
         if at < 0 or not steps:
             return {}
@@ -417,10 +415,7 @@ class LocalLlm:
         ids = [self._first_token(llm, c) for c in choices.values()]
         if len(set(ids)) != len(ids):
             return {}
-        logits = steps[step][ids].astype(np.float64)
-        p = np.exp(logits - logits.max())
-        p /= p.sum()
-        return {c: round(float(x), 4) for c, x in zip(choices, p)}
+        return _softmax({c: float(steps[step][t]) for c, t in zip(choices, ids)})
 
     # -- drafting ----------------------------------------------------------------------------
 
