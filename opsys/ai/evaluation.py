@@ -149,6 +149,13 @@ def evaluate_classifier(settings: ClassifierSettings, examples: Sequence[Example
     return ClassifierEvaluation(category, lead, calls, policy, predictions)
 
 
+def embedding_policy(settings: ClassifierSettings) -> ClassifierSettings:
+    """The shipped policy with the LLM off and never consulted (min_confidence 0): spam evidence, urgent
+    rules and the embedding decide, as for a firm that switches the LLM off."""
+    return settings.model_copy(update={"llm": settings.llm.model_copy(update={"enabled": False}),
+                                       "embedding": settings.embedding.model_copy(update={"min_confidence": 0.0})})
+
+
 def heldout_report(settings: ClassifierSettings, examples: Sequence[Example], vectors: "numpy.ndarray",
                    heldout: Sequence[Example], heldout_vectors: "numpy.ndarray") -> LabelReport:
     """Category figures on a set nothing was trained or tuned on (tests/quality/data/urgent_heldout.yml), LLM off."""
@@ -157,9 +164,7 @@ def heldout_report(settings: ClassifierSettings, examples: Sequence[Example], ve
 
     fitted = EmbeddingClassifier(settings.embedding.model).fit_embeddings(
         vectors, [e.category for e in examples], [e.is_lead for e in examples])
-    off = settings.model_copy(update={"llm": settings.llm.model_copy(update={"enabled": False}),
-                                      "embedding": settings.embedding.model_copy(update={"min_confidence": 0.0})})
-    got = MessageClassifier(off, list(examples), embedding=fitted).classify_embedded(
+    got = MessageClassifier(embedding_policy(settings), list(examples), embedding=fitted).classify_embedded(
         [e.text for e in heldout], heldout_vectors)
     return label_report("category (held back)", [e.category for e in heldout], [c.category for c in got],
                         list(ORDER), [e.text for e in heldout], [c.category_confidence for c in got],
@@ -207,10 +212,8 @@ def spam_on_ham(source: str, texts: Sequence[str], fitted: Any, vectors: "numpy.
     every 'spam' is a false positive (a message that would be parked)."""
     from opsys.ai.message_classifier import MessageClassifier
 
-    s = settings or ClassifierSettings()
-    # LLM off and never consulted (min_confidence 0): it cannot choose spam where the evidence is missing anyway
-    off = s.model_copy(update={"llm": s.llm.model_copy(update={"enabled": False}),
-                               "embedding": s.embedding.model_copy(update={"min_confidence": 0.0})})
-    preds = MessageClassifier(off, [], embedding=fitted).classify_embedded(list(texts), vectors)
+    # the LLM cannot choose spam where the evidence is missing anyway
+    policy = embedding_policy(settings or ClassifierSettings())
+    preds = MessageClassifier(policy, [], embedding=fitted).classify_embedded(list(texts), vectors)
     wrong = [t for t, p in zip(texts, preds) if p.category == "spam"]
     return SpamOnHam(source, len(texts), len(wrong), [w[:160] for w in wrong[:10]])
