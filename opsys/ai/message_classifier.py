@@ -152,17 +152,16 @@ class MessageClassifier:
     def _spam_gate(self, d: "_Decision", text: str) -> Classification | None:
         """Spam needs evidence (step 2): an unbacked spam label yields; phishing dressed as urgent is spam."""
         emb, probs = d.emb, d.emb.probabilities
-        evidence = spam_evidence(text)
+        evidence, p_spam = spam_evidence(text), probs.get("spam", 0.0)
         if emb.category == "spam" or evidence:
             d.detail["spam_evidence"] = evidence.describe()
-        if not evidence and probs.get("spam", 0.0) < SPAM_SURE:
+        if not evidence and p_spam < SPAM_SURE:
             d.excluded.add("spam")  # whatever else happens below, spam is not a fallback without evidence
         if emb.category == "spam" and "spam" in d.excluded:
             # spam is never routed: a spam label needs spam in the text, or a near-certain embedding
             best = max((c for c in probs if c != "spam"), key=probs.__getitem__)
             d.relabel(best, probs[best], f"embedding said spam at {emb.confidence:.2f} < {SPAM_SURE} with no spam "
                       f"evidence (links, offers, pitches, bulk footers): {best}", "spam without evidence")
-        p_spam = probs.get("spam", 0.0)
         d.hit = urgent_rule(text, lead=emb.is_lead) if d.category != "spam" else None
         looks_urgent = d.category in ("urgent", "spam") or probs.get("urgent", 0.0) >= self.settings.embedding.urgent_at
         if (looks_urgent or d.hit is not None) and evidence.strong and p_spam >= PHISHING_SPAM_AT:
@@ -186,13 +185,13 @@ class MessageClassifier:
                 d.why.append(f"embedding said urgent at {p_urgent:.2f} >= urgent_at {urgent_at}")
             if hit is not None:
                 d.why.append(f"urgent rule {hit.rule!r} agrees")
-                d.detail["urgent_rule"] = {"rule": hit.rule, "ref": hit.ref, "matched": hit.matched}
+                d.detail["urgent_rule"] = hit.as_detail()
             d.keep.update(category="urgent", category_confidence=p_urgent)
             return d.done(d.name)
         if hit is not None and p_urgent >= RULE_FLOOR:
             d.why.append(f"embedding said {d.category} at {d.confidence:.2f}; urgent rule {hit.rule!r} matched "
                          f"{hit.matched} and P(urgent) {p_urgent:.2f} >= {RULE_FLOOR}: urgent")
-            d.detail["urgent_rule"] = {"rule": hit.rule, "ref": hit.ref, "matched": hit.matched}
+            d.detail["urgent_rule"] = hit.as_detail()
             d.keep.update(category="urgent", category_confidence=max(p_urgent, RULE_CONFIDENCE))
             # the embedding's decision still (is_lead, P(urgent) >= floor): the label check keeps weighing it
             return d.done(f"{d.name} (urgent rule {hit.ref})")

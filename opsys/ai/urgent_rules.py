@@ -123,6 +123,10 @@ class UrgentHit:
         """Where the rule is written, for decided_by and the audit detail: urgent_rules.py#billing-dispute."""
         return f"urgent_rules.py#{self.rule.replace(' ', '-')}"
 
+    def as_detail(self) -> dict[str, object]:
+        """The audit detail's `urgent_rule` entry."""
+        return {"rule": self.rule, "ref": self.ref, "matched": self.matched}
+
 
 def says_not_urgent(text: str) -> bool:
     """The sender says it can wait ("not urgent", "no rush", "whenever you get a chance")."""
